@@ -1,0 +1,31 @@
+# Copyright (c) mmvseg contributors. All rights reserved.
+"""mmvseg: video semantic segmentation for MMSegmentation 1.x.
+
+Importing the package applies the compatibility fixes of
+``mmvseg.utils.compat`` and registers every module into mmseg's registries.
+"""
+import mmcv
+import mmengine
+import mmseg
+from mmengine.utils import digit_version
+
+from .utils import compat
+from .version import __version__, version_info
+
+MMCV_MIN, MMCV_MAX = '2.0.0rc4', '2.2.0'
+MMSEG_MIN, MMSEG_MAX = '1.0.0', '2.0.0'
+
+assert digit_version(MMCV_MIN) <= digit_version(mmcv.__version__) < \
+    digit_version(MMCV_MAX), (
+        f'mmcv=={mmcv.__version__} is used but incompatible. Please install '
+        f'mmcv>={MMCV_MIN}, <{MMCV_MAX}.')
+assert digit_version(MMSEG_MIN) <= digit_version(mmseg.__version__) < \
+    digit_version(MMSEG_MAX), (
+        f'mmseg=={mmseg.__version__} is used but incompatible. Please '
+        f'install mmsegmentation>={MMSEG_MIN}, <{MMSEG_MAX}.')
+
+compat.apply_all()
+
+from . import datasets, engine, evaluation, models, structures  # noqa: E402,F401,I001
+
+__all__ = ['__version__', 'version_info', 'mmengine']

@@ -1,0 +1,4 @@
+# Copyright (c) mmvseg contributors. All rights reserved.
+from . import metrics
+
+__all__ = ['metrics']

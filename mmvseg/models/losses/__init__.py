@@ -1,0 +1,1 @@
+# Copyright (c) mmvseg contributors. All rights reserved.

@@ -1,0 +1,173 @@
+# Copyright (c) mmvseg contributors. All rights reserved.
+"""Readers that name the file and the problem when the input is bad.
+
+design.md §8: a missing file raises :class:`FileNotFoundError`, an unreadable,
+corrupt or malformed file raises :class:`ValueError`; both messages start with
+the path.
+"""
+import os.path as osp
+from typing import Iterable, Optional, Tuple
+
+import cv2
+import numpy as np
+
+FLO_MAGIC = 202021.25
+
+
+def _read_bytes(path: str) -> bytes:
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{path}: file not found')
+    with open(path, 'rb') as f:
+        return f.read()
+
+
+def read_image(path: str, flag: str = 'color') -> np.ndarray:
+    """Decode an image file with OpenCV.
+
+    Args:
+        path: image file.
+        flag: ``'color'`` for (H, W, 3) uint8 **BGR**, ``'unchanged'`` for the
+            stored channels and dtype (label maps: (H, W)).
+
+    Returns:
+        np.ndarray: the decoded pixels.
+
+    Raises:
+        FileNotFoundError: the file does not exist.
+        ValueError: the file is empty, corrupt or truncated.
+    """
+    content = _read_bytes(path)
+    if not content:
+        raise ValueError(f'{path}: empty file')
+    flags = {'color': cv2.IMREAD_COLOR, 'unchanged': cv2.IMREAD_UNCHANGED}
+    img = cv2.imdecode(np.frombuffer(content, np.uint8), flags[flag])
+    if img is None:
+        raise ValueError(f'{path}: cannot decode the image '
+                         '(corrupt or truncated file)')
+    if path.lower().endswith('.png') and not content.rstrip().endswith(
+            b'IEND\xaeB`\x82'):
+        raise ValueError(f'{path}: truncated PNG (no IEND chunk)')
+    return img
+
+
+def read_label(path: str) -> np.ndarray:
+    """Read a single-channel label map as (H, W) int64.
+
+    Raises:
+        FileNotFoundError: the file does not exist.
+        ValueError: the file is corrupt, or holds more than one channel.
+    """
+    label = read_image(path, flag='unchanged')
+    if label.ndim != 2:
+        raise ValueError(f'{path}: a label map must have one channel, got '
+                         f'shape {label.shape}')
+    return label.astype(np.int64)
+
+
+def check_label(label: np.ndarray,
+                path: str,
+                img_shape: Optional[Tuple[int, int]] = None,
+                num_classes: Optional[int] = None,
+                ignore_index: int = 255,
+                extra_values: Iterable[int] = ()) -> None:
+    """Check a label map against its image and the class list.
+
+    Args:
+        label: (H, W) integer label map (after any label mapping).
+        path: the file it came from, for the message.
+        img_shape: (H, W) of the image it annotates; skipped when None.
+        num_classes: valid values are ``[0, num_classes)``, ``ignore_index``
+            and ``extra_values``; skipped when None.
+        ignore_index: the ignored value.
+        extra_values: further accepted values.
+
+    Raises:
+        ValueError: size differs from the image, or a value is outside the
+            classes and not ignored.
+    """
+    if img_shape is not None and tuple(label.shape[:2]) != tuple(
+            img_shape[:2]):
+        raise ValueError(
+            f'{path}: label size {tuple(label.shape[:2])} (H, W) differs '
+            f'from its image size {tuple(img_shape[:2])}')
+    if num_classes is None:
+        return
+    values = np.unique(label)
+    allowed = set(range(num_classes)) | {ignore_index} | set(extra_values)
+    bad = [int(v) for v in values if int(v) not in allowed]
+    if bad:
+        raise ValueError(
+            f'{path}: label values {bad} are outside the {num_classes} '
+            f'classes [0, {num_classes}) and not the ignore index '
+            f'{ignore_index}')
+
+
+def read_flow(path: str,
+              expected_hw: Optional[Tuple[int, int]] = None) -> np.ndarray:
+    """Read optical flow from a Middlebury ``.flo`` or a NumPy ``.npy`` file.
+
+    A ``.flo`` file holds the float32 magic 202021.25, int32 width and height,
+    then H*W*2 float32 values (u, v interleaved). A ``.npy`` file must hold an
+    array of shape (H, W, 2). Flow is in pixels, channel 0 = x, 1 = y.
+
+    Args:
+        path: the flow file.
+        expected_hw: (H, W) the flow must have; checked when given.
+
+    Returns:
+        np.ndarray: (H, W, 2) float32.
+
+    Raises:
+        FileNotFoundError: the file does not exist.
+        ValueError: unknown extension, wrong magic number, truncated data, or a
+            shape other than (H, W, 2) / ``expected_hw``.
+    """
+    if path.endswith('.flo'):
+        content = _read_bytes(path)
+        if len(content) < 12:
+            raise ValueError(f'{path}: too short for a .flo header')
+        magic = np.frombuffer(content, np.float32, 1, 0)[0]
+        if magic != np.float32(FLO_MAGIC):
+            raise ValueError(f'{path}: wrong .flo magic number {magic} '
+                             f'(expected {FLO_MAGIC})')
+        w, h = (int(x) for x in np.frombuffer(content, np.int32, 2, 4))
+        if w <= 0 or h <= 0:
+            raise ValueError(f'{path}: invalid .flo size {w}x{h}')
+        expected = 12 + 4 * 2 * w * h
+        if len(content) != expected:
+            raise ValueError(f'{path}: .flo of {w}x{h} needs {expected} '
+                             f'bytes, the file has {len(content)}')
+        flow = np.frombuffer(content, np.float32, 2 * w * h,
+                             12).reshape(h, w, 2).copy()
+    elif path.endswith('.npy'):
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'{path}: file not found')
+        try:
+            flow = np.load(path, allow_pickle=False)
+        except ValueError as e:
+            raise ValueError(f'{path}: not a readable .npy array ({e})')
+        if flow.ndim != 3 or flow.shape[2] != 2:
+            raise ValueError(f'{path}: flow must have shape (H, W, 2), got '
+                             f'{flow.shape}')
+        flow = flow.astype(np.float32)
+    else:
+        raise ValueError(f'{path}: unknown flow file type (expected .flo or '
+                         '.npy)')
+    if expected_hw is not None and tuple(flow.shape[:2]) != tuple(
+            expected_hw):
+        raise ValueError(f'{path}: flow size {tuple(flow.shape[:2])} (H, W) '
+                         f'differs from the frame size {tuple(expected_hw)}')
+    return flow
+
+
+def write_flow(path: str, flow: np.ndarray) -> None:
+    """Write (H, W, 2) float flow (pixels) as Middlebury ``.flo``."""
+    flow = np.asarray(flow, np.float32)
+    if flow.ndim != 3 or flow.shape[2] != 2:
+        raise ValueError(f'{path}: flow must have shape (H, W, 2), got '
+                         f'{flow.shape}')
+    h, w = flow.shape[:2]
+    with open(path, 'wb') as f:
+        np.array([FLO_MAGIC], np.float32).tofile(f)
+        np.array([w, h], np.int32).tofile(f)
+        flow.tofile(f)

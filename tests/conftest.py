@@ -1,0 +1,32 @@
+# Copyright (c) mmvseg contributors. All rights reserved.
+"""Shared fixtures: the read-only ``../shared`` folder and the default scope."""
+import os.path as osp
+
+import pytest
+from mmengine.registry import init_default_scope
+
+import mmvseg  # noqa: F401  (applies the compat fixes and registers modules)
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+SHARED_DIR = osp.join(osp.dirname(REPO_ROOT), 'shared')
+
+init_default_scope('mmseg')
+
+
+def shared_path(*parts: str) -> str:
+    """Path inside ``../shared``; skips the test when it is absent."""
+    path = osp.join(SHARED_DIR, *parts)
+    if not osp.exists(path):
+        pytest.skip(f'{path} is absent: this test needs the read-only shared '
+                    'folder (real CamVid frames / weights) beside the repository')
+    return path
+
+
+@pytest.fixture
+def camvid_root() -> str:
+    return shared_path('data', 'camvid')
+
+
+@pytest.fixture
+def espnet_weights() -> str:
+    return shared_path('weights', 'espnet', 'espnet_p_2_q_8_camvid.pth')
