@@ -1,4 +1,5 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
+from .estimators import BaseFlowEstimator, DISFlow, FileFlow, RAFTFlow
 from .warp import flow_warp
 
-__all__ = ['flow_warp']
+__all__ = ['BaseFlowEstimator', 'DISFlow', 'FileFlow', 'RAFTFlow', 'flow_warp']

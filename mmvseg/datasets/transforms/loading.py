@@ -1,0 +1,156 @@
+# Copyright (c) mmvseg contributors. All rights reserved.
+"""Per-frame loaders that fail with the file named (design.md §8).
+
+Both are meant to run on one frame, e.g. inside mmcv's
+``TransformBroadcaster``.
+"""
+from typing import Optional
+
+import numpy as np
+from mmcv.transforms import LoadImageFromFile
+from mmseg.datasets.transforms import LoadAnnotations
+
+from mmvseg.registry import TRANSFORMS
+from mmvseg.utils.io import check_label, read_image, read_label
+
+
+@TRANSFORMS.register_module()
+class LoadFrameFromFile(LoadImageFromFile):
+    """mmcv's ``LoadImageFromFile`` reading local files with clear errors.
+
+    Decoding is OpenCV's (``mmvseg.utils.read_image``): ``img`` is (H, W, 3)
+    uint8 **BGR** for ``color_type='color'``.
+
+    Required Keys:
+
+    - img_path
+
+    Modified Keys:
+
+    - img (np.ndarray): (H, W, 3) uint8, or float32 with ``to_float32``.
+    - img_shape (tuple[int, int]): (H, W).
+    - ori_shape (tuple[int, int]): (H, W).
+
+    Args:
+        to_float32: convert the image to float32.
+        color_type: ``'color'`` (3-channel BGR) or ``'unchanged'``.
+
+    Raises:
+        FileNotFoundError: the image file does not exist (named).
+        ValueError: the file is empty, corrupt or truncated (named); an
+            unsupported ``color_type``.
+    """
+
+    def __init__(self, to_float32: bool = False,
+                 color_type: str = 'color') -> None:
+        if color_type not in ('color', 'unchanged'):
+            raise ValueError("color_type must be 'color' or 'unchanged', "
+                             f'got {color_type!r}')
+        super().__init__(to_float32=to_float32, color_type=color_type)
+
+    def transform(self, results: dict) -> dict:
+        """Load ``results['img_path']`` into ``results['img']``."""
+        img = read_image(results['img_path'], flag=self.color_type)
+        if self.to_float32:
+            img = img.astype(np.float32)
+        results['img'] = img
+        results['img_shape'] = img.shape[:2]
+        results['ori_shape'] = img.shape[:2]
+        return results
+
+
+@TRANSFORMS.register_module()
+class LoadVideoAnnotations(LoadAnnotations):
+    """mmseg's ``LoadAnnotations`` for frames that may have no label.
+
+    A frame whose ``seg_map_path`` is None is returned unchanged (no
+    ``gt_seg_map``). Otherwise the label is read with
+    ``mmvseg.utils.read_label``, ``reduce_zero_label`` and ``label_map`` are
+    applied as mmseg does (reduce first: 0 -> 255, v -> v - 1; then
+    ``old -> new`` from the unmapped values), and the result is checked: its
+    size must be the frame's original image size ``ori_shape`` (so the
+    transform also works after a test-time ``Resize``) and its values must be
+    in ``[0, num_classes)`` or ``ignore_index``.
+
+    Required Keys:
+
+    - seg_map_path (str or None)
+    - ori_shape (tuple[int, int]): set by :class:`LoadFrameFromFile`.
+    - seg_fields (list[str])
+    - reduce_zero_label (bool, optional): defaults to False.
+    - label_map (dict[int, int], optional)
+    - num_classes (int, optional): values are checked only when present.
+
+    Modified Keys:
+
+    - seg_fields: ``'gt_seg_map'`` appended (labelled frames only).
+
+    Added Keys:
+
+    - gt_seg_map (np.ndarray): (H, W) uint8 (labelled frames only).
+
+    Args:
+        reduce_zero_label: as in mmseg (deprecated there); None takes the
+            dataset's value, a bool must equal it.
+        ignore_index: the value accepted besides the classes.
+
+    Raises:
+        FileNotFoundError: the label file does not exist (named).
+        ValueError: a corrupt/truncated or multi-channel label, values beyond
+            uint8, a size other than ``ori_shape``, values outside the
+            classes and not ``ignore_index``, or a ``reduce_zero_label``
+            different from the dataset's; the message names the file.
+        KeyError: ``ori_shape`` is missing (load the image first).
+    """
+
+    def __init__(self,
+                 reduce_zero_label: Optional[bool] = None,
+                 ignore_index: int = 255) -> None:
+        super().__init__(reduce_zero_label=reduce_zero_label)
+        self.ignore_index = ignore_index
+
+    def transform(self, results: dict) -> dict:
+        """Load the label of a labelled frame; skip an unlabelled one."""
+        if results.get('seg_map_path') is None:
+            return results
+        return super().transform(results)
+
+    def _load_seg_map(self, results: dict) -> None:
+        """Read, map and check ``results['seg_map_path']``."""
+        path = results['seg_map_path']
+        if 'ori_shape' not in results:
+            raise KeyError(f'{path}: ori_shape is missing; load the image '
+                           '(LoadFrameFromFile) before its label')
+        reduce_zero_label = results.get('reduce_zero_label', False)
+        if self.reduce_zero_label is not None \
+                and self.reduce_zero_label != reduce_zero_label:
+            raise ValueError(
+                f'{path}: the dataset has reduce_zero_label='
+                f'{reduce_zero_label}, {self.__class__.__name__} has '
+                f'{self.reduce_zero_label}')
+        label = read_label(path)
+        if label.size and (label.min() < 0 or label.max() > 255):
+            raise ValueError(f'{path}: label values must fit in uint8, got '
+                             f'[{label.min()}, {label.max()}]')
+        if reduce_zero_label:
+            label = np.where(label == 0, 255, label - 1)
+            label[label == 254] = 255
+        label_map = results.get('label_map')
+        if label_map:
+            mapped = label.copy()
+            for old_id, new_id in label_map.items():
+                mapped[label == old_id] = new_id
+            label = mapped
+        check_label(
+            label,
+            path,
+            img_shape=results['ori_shape'],
+            num_classes=results.get('num_classes'),
+            ignore_index=self.ignore_index)
+        results['gt_seg_map'] = label.astype(np.uint8)
+        results['seg_fields'].append('gt_seg_map')
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}('
+                f'reduce_zero_label={self.reduce_zero_label}, '
+                f'ignore_index={self.ignore_index})')

@@ -1,0 +1,99 @@
+# Copyright (c) mmvseg contributors. All rights reserved.
+"""Photometric distortion whose random draws can be shared by a clip.
+
+mmseg's ``PhotoMetricDistortion`` draws ``numpy.random`` inside each step, so
+``TransformBroadcaster(share_random_params=True)`` cannot share them
+(openmmlab_anchors.md B4, pitfall 3). Here every draw happens in one
+``@cache_randomness`` method, as in mmdet's ``PhotoMetricDistortion``
+(``_random_flags``).
+"""
+from typing import Optional
+
+import mmcv
+import numpy as np
+from mmcv.transforms.utils import cache_randomness
+from mmseg.datasets.transforms import PhotoMetricDistortion
+from numpy import random
+
+from mmvseg.registry import TRANSFORMS
+
+
+@TRANSFORMS.register_module()
+class VideoPhotoMetricDistortion(PhotoMetricDistortion):
+    """mmseg's ``PhotoMetricDistortion`` with all draws in one cached method.
+
+    Same parameters, steps and distributions as mmseg (each step applied with
+    probability 0.5): brightness, contrast (first or last, at random),
+    saturation and hue in HSV, all on a uint8 BGR image. Inside
+    ``TransformBroadcaster(share_random_params=True)`` every frame of a clip
+    gets the same jitter (clip-consistent, the default of
+    ``configs/_base_/datasets/camvid_video.py``); with
+    ``share_random_params=False`` (or outside a broadcaster) each frame draws
+    its own (TPS-style cross-frame augmentation).
+
+    Required Keys:
+
+    - img (np.ndarray): (H, W, 3) uint8 BGR.
+
+    Modified Keys:
+
+    - img
+
+    Args:
+        brightness_delta: maximum brightness shift, in grey levels.
+        contrast_range: range of the contrast factor.
+        saturation_range: range of the saturation factor.
+        hue_delta: maximum hue shift, in OpenCV hue units (0..179).
+    """
+
+    @cache_randomness
+    def _random_params(self) -> dict:
+        """Draw every random parameter of one application.
+
+        Returns:
+            dict: ``brightness`` (float beta or None), ``contrast_first``
+            (bool), ``contrast`` (float alpha or None), ``saturation`` (float
+            alpha or None), ``hue`` (int shift or None); None = step skipped.
+        """
+        brightness = random.uniform(-self.brightness_delta,
+                                    self.brightness_delta) \
+            if random.randint(2) else None
+        contrast_first = bool(random.randint(2))
+        saturation = random.uniform(self.saturation_lower,
+                                    self.saturation_upper) \
+            if random.randint(2) else None
+        hue = random.randint(-self.hue_delta, self.hue_delta) \
+            if random.randint(2) else None
+        contrast = random.uniform(self.contrast_lower, self.contrast_upper) \
+            if random.randint(2) else None
+        return dict(
+            brightness=brightness,
+            contrast_first=contrast_first,
+            contrast=contrast,
+            saturation=saturation,
+            hue=hue)
+
+    def _contrast(self, img: np.ndarray, alpha: Optional[float]) -> np.ndarray:
+        return img if alpha is None else self.convert(img, alpha=alpha)
+
+    def transform(self, results: dict) -> dict:
+        """Distort ``results['img']`` with the (possibly shared) draws."""
+        params = self._random_params()
+        img = results['img']
+        if params['brightness'] is not None:
+            img = self.convert(img, beta=params['brightness'])
+        if params['contrast_first']:
+            img = self._contrast(img, params['contrast'])
+        if params['saturation'] is not None:
+            img = mmcv.bgr2hsv(img)
+            img[:, :, 1] = self.convert(
+                img[:, :, 1], alpha=params['saturation'])
+            img = mmcv.hsv2bgr(img)
+        if params['hue'] is not None:
+            img = mmcv.bgr2hsv(img)
+            img[:, :, 0] = (img[:, :, 0].astype(int) + params['hue']) % 180
+            img = mmcv.hsv2bgr(img)
+        if not params['contrast_first']:
+            img = self._contrast(img, params['contrast'])
+        results['img'] = img
+        return results

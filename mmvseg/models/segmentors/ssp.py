@@ -1,0 +1,178 @@
+# Copyright (c) mmvseg contributors. All rights reserved.
+from typing import Dict, Iterator, List
+
+import torch
+import torch.nn.functional as F
+from mmseg.structures import SegDataSample
+from mmseg.utils import ConfigType, OptConfigType, OptMultiConfig
+from torch import Tensor
+
+from mmvseg.models.decode_heads.similarity_heads import ConstantSimilarityHead
+from mmvseg.models.losses.temporal_consistency_loss import imagenet_normalize
+from mmvseg.models.registration import scale_homography, warp_homography
+from mmvseg.registry import MODELS
+from mmvseg.structures import VideoSampleList
+from .base_video import BaseVideoSegmentor
+
+
+@MODELS.register_module()
+class SSP(BaseVideoSegmentor):
+    """Semantic Similarity Propagation (CVPR 2025; methods.md §1.3-§1.4).
+
+    A causal video model around a per-frame image model. For frame t with
+    per-frame logits ``Z_t`` (N, K, H, W) and the previous output ``O_{t-1}``:
+
+        H_{t-1->t} = registration(x_{t-1}, x_t)           (N, 3, 3) homography
+        alpha_t    = sim_head(W_h(F_{t-1}, S H S^-1), F_t) (N, 1, h, w) in [0, 1]
+        O_t        = alpha_t * W_h(O_{t-1}, H) + (1 - alpha_t) * Z_t
+
+        with F the image model's ``feature_index``-th backbone feature at
+        stride s (S = diag(1/s, 1/s, 1)), W_h the bilinear homography warp
+        with zeros outside frame t-1, and alpha upsampled bilinearly to
+        (H, W). O_0 = Z_0. Fusion is in logit space at input resolution.
+
+    Inference runs causally over each clip from its first frame with fresh
+    state (recurrent: O_{t-1} is the previous fused output, F_{t-1} the
+    previous frame's own features). Training takes (t-1, t) pairs where t is
+    a labelled key frame: both frames go through the image model (previous
+    frame first, separate calls), ``O_t`` fuses ``Z_{t-1}`` (no recurrence),
+    and the loss is the decode head's loss on O_t (cross-entropy) plus
+    ``loss_tc`` (``TemporalConsistencyLoss``) with flow f_{t->t-1}.
+
+    Ablations of methods.md §1.3 are config switches: ``sim_head`` type
+    ``ConvSimilarityHead`` / ``CosineSimilarityHead`` /
+    ``ConstantSimilarityHead(alpha=0.)`` (no interpolation), ``registration``
+    method ``identity`` (no registration), ``loss_tc=None`` or
+    ``loss_weight=0`` (no consistency loss), ``loss_tc.loss_weight`` (the
+    lambda sweep).
+
+    Args:
+        image_model: mmseg config of the per-frame model.
+        sim_head: similarity head config (alpha).
+        registration: ``HomographyRegistration`` config.
+        flow: flow estimator config, used by ``loss_tc`` only.
+        loss_tc: ``TemporalConsistencyLoss`` config or None.
+        feature_index: which backbone output feeds the similarity head
+            (FraunhoferIVI/SSP: Hiera level 1, stride 4).
+        **kwargs: ``freeze_image_model``, ``logits_upsample``,
+            ``keep_seg_logits`` of :class:`BaseVideoSegmentor`.
+    """
+
+    def __init__(self,
+                 image_model: ConfigType,
+                 sim_head: ConfigType,
+                 registration: ConfigType = dict(
+                     type='HomographyRegistration', method='sift'),
+                 flow: OptConfigType = dict(type='DISFlow'),
+                 loss_tc: OptConfigType = dict(
+                     type='TemporalConsistencyLoss', loss_weight=0.5),
+                 feature_index: int = 0,
+                 data_preprocessor: OptConfigType = None,
+                 init_cfg: OptMultiConfig = None,
+                 **kwargs):
+        super().__init__(
+            image_model=image_model,
+            data_preprocessor=data_preprocessor,
+            init_cfg=init_cfg,
+            **kwargs)
+        self.sim_head = MODELS.build(sim_head)
+        self.registration = MODELS.build(registration)
+        self.loss_tc = MODELS.build(loss_tc) if loss_tc else None
+        self.flow = MODELS.build(flow) if self.loss_tc else None
+        self.feature_index = feature_index
+
+    @property
+    def propagates(self) -> bool:
+        """False when alpha is the constant 0 (O_t = Z_t)."""
+        return not (isinstance(self.sim_head, ConstantSimilarityHead)
+                    and self.sim_head.alpha == 0.0)
+
+    def fuse(self, prev_logits: Tensor, prev_feat: Tensor, logits: Tensor,
+             feat: Tensor, homography: Tensor) -> Tensor:
+        """O_t from the previous output/features and frame t's.
+
+        Args:
+            prev_logits: (N, K, H, W) O_{t-1} (training: Z_{t-1}).
+            prev_feat: (N, C, h, w) F_{t-1}.
+            logits: (N, K, H, W) Z_t.
+            feat: (N, C, h, w) F_t.
+            homography: (N, 3, 3) H_{t-1->t} on input pixel coordinates.
+
+        Returns:
+            Tensor: (N, K, H, W) fused logits O_t.
+        """
+        scale = feat.shape[-1] / logits.shape[-1]
+        aligned_feat = warp_homography(prev_feat,
+                                       scale_homography(homography, scale))
+        alpha = self.sim_head(aligned_feat, feat)
+        alpha = F.interpolate(
+            alpha, size=logits.shape[2:], mode='bilinear',
+            align_corners=False)
+        return alpha * warp_homography(prev_logits, homography) + \
+            (1 - alpha) * logits
+
+    def _register(self, frames_prev: Tensor, frames: Tensor) -> Tensor:
+        with torch.no_grad():
+            return self.registration(
+                self.frames_to_rgb255(frames_prev),
+                self.frames_to_rgb255(frames))
+
+    def predict_clip(self, frames: Tensor,
+                     frame_samples: List[SegDataSample]) -> Iterator[Tensor]:
+        """Yield O_t (1, K, H, W) for t = 0 .. T-1 of one clip."""
+        size = frames.shape[2:]
+        prev_out = prev_feat = None
+        for t in range(frames.shape[0]):
+            frame = frames[t:t + 1]
+            feats = self.extract_feat(frame)
+            out = self.decode_logits(feats, size)
+            if prev_out is not None and self.propagates:
+                out = self.fuse(prev_out, prev_feat, out,
+                                feats[self.feature_index],
+                                self._register(frames[t - 1:t], frame))
+            prev_out, prev_feat = out, feats[self.feature_index]
+            yield out
+
+    def loss(self, inputs: Tensor,
+             data_samples: VideoSampleList) -> Dict[str, Tensor]:
+        """CE on O_t of each key frame + lambda * L_tc.
+
+        Args:
+            inputs: (N, T, 3, H, W) clips holding a key frame t and its
+                reference t-1 (``key_frames_inds``/``ref_frames_inds``).
+            data_samples: N ``VideoSegDataSample``; key frames labelled.
+
+        Returns:
+            dict: ``loss_ce`` (decode head), ``acc_seg`` and ``loss_tc``.
+        """
+        key, ref = self.key_and_ref_index(data_samples)
+        if len(key) != 1 or len(ref) != 1:
+            raise ValueError('SSP trains on (t-1, t) pairs: one key and one '
+                             f'reference frame, got {key} and {ref}')
+        frames_prev, frames = inputs[:, ref[0]], inputs[:, key[0]]
+        size = frames.shape[2:]
+        feats_prev = self.extract_feat(frames_prev)
+        logits_prev = self.decode_logits(feats_prev, size)
+        feats = self.extract_feat(frames)
+        logits = self.decode_logits(feats, size)
+        out = logits
+        if self.propagates:
+            out = self.fuse(logits_prev, feats_prev[self.feature_index],
+                            logits, feats[self.feature_index],
+                            self._register(frames_prev, frames))
+        key_samples = [sample[key[0]] for sample in data_samples]
+        losses = self.decode_head.loss_by_feat(out, key_samples)
+        if self.loss_tc is not None:
+            losses[self.loss_tc.loss_name] = self._consistency_loss(
+                out, logits_prev, frames, frames_prev)
+        return losses
+
+    def _consistency_loss(self, out: Tensor, logits_prev: Tensor,
+                          frames: Tensor, frames_prev: Tensor) -> Tensor:
+        rgb = self.frames_to_rgb255(frames)
+        rgb_prev = self.frames_to_rgb255(frames_prev)
+        with torch.no_grad():
+            flow = self.flow(rgb, rgb_prev)
+        return self.loss_tc(out, logits_prev, flow, imagenet_normalize(rgb),
+                            imagenet_normalize(rgb_prev))
+

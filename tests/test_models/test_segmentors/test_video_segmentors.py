@@ -1,0 +1,174 @@
+# Copyright (c) mmvseg contributors. All rights reserved.
+import pytest
+import torch
+import torch.nn.functional as F
+from mmengine.config import ConfigDict
+from mmengine.model import BaseModule
+from mmengine.structures import PixelData
+from mmseg.structures import SegDataSample
+from torch import nn
+
+from mmvseg.models.losses import imagenet_normalize
+from mmvseg.registry import MODELS
+from mmvseg.structures import VideoSegDataSample
+
+H, W, K = 16, 24, 3
+
+
+class ToyBackbone(BaseModule):
+    """Two features: stride 2 (4 ch) and stride 4 (8 ch)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 4, 3, stride=2, padding=1)
+        self.conv2 = nn.Conv2d(4, 8, 3, stride=2, padding=1)
+
+    def forward(self, x):
+        f1 = F.relu(self.conv1(x))
+        return f1, F.relu(self.conv2(f1))
+
+
+IMAGE_MODEL = ConfigDict(
+    type='EncoderDecoder',
+    data_preprocessor=dict(type='SegDataPreProcessor'),
+    backbone=dict(type=ToyBackbone),
+    decode_head=dict(
+        type='FCNHead', in_channels=8, in_index=1, channels=8, num_convs=1,
+        concat_input=False, num_classes=K, norm_cfg=None, dropout_ratio=0,
+        loss_decode=dict(type='CrossEntropyLoss', loss_weight=1.0)),
+    test_cfg=dict(mode='whole'))
+
+
+def build_ssp(alpha=None, **kwargs):
+    sim_head = dict(type='ConvSimilarityHead', in_channels=4, channels=4) \
+        if alpha is None else dict(type='ConstantSimilarityHead', alpha=alpha)
+    cfg = dict(
+        type='SSP', image_model=IMAGE_MODEL, sim_head=sim_head,
+        registration=dict(type='HomographyRegistration', method='identity'),
+        flow=dict(type=ZeroFlow), feature_index=0)
+    cfg.update(kwargs)
+    torch.manual_seed(0)
+    return MODELS.build(cfg)
+
+
+class ZeroFlow(nn.Module):
+    """A stub flow estimator (the loss test needs a known flow)."""
+
+    def forward(self, frames_t, frames_s, paths_t=None):
+        return frames_t.new_zeros(frames_t.shape[0], 2, *frames_t.shape[2:])
+
+
+def make_clip(num_frames=3, labelled=(0, 1, 2), key=None, ref=None):
+    frames = []
+    for t in range(num_frames):
+        frame = SegDataSample(metainfo=dict(
+            ori_shape=(H, W), img_shape=(H, W), pad_shape=(H, W),
+            frame_id=t, video_id='toy', img_path=f'toy/{t}.png'))
+        if t in labelled:
+            frame.gt_sem_seg = PixelData(
+                data=torch.randint(0, K, (1, H, W)))
+        frames.append(frame)
+    key = list(range(num_frames)) if key is None else key
+    sample = VideoSegDataSample(
+        metainfo=dict(key_frames_inds=key, ref_frames_inds=ref or []))
+    sample.video_data_samples = frames
+    return sample
+
+
+def test_alpha_zero_is_the_per_frame_image_model():
+    inputs = torch.rand(1, 3, 3, H, W)
+    ssp = build_ssp(alpha=0.0).eval()
+    assert not ssp.propagates
+    per_frame = MODELS.build(
+        dict(type='VideoEncoderDecoder', image_model=IMAGE_MODEL)).eval()
+    per_frame.load_state_dict(ssp.state_dict(), strict=False)
+    ssp_logits = ssp._forward(inputs)
+    assert ssp_logits.shape == (1, 3, K, H, W)
+    assert torch.allclose(ssp_logits, per_frame._forward(
+        inputs, [make_clip()]), atol=1e-6)
+
+
+def test_fusion_and_recurrence_with_constant_alpha():
+    inputs = torch.rand(1, 3, 3, H, W)
+    ssp = build_ssp(alpha=0.5).eval()
+    z = torch.stack([ssp.encode_decode(inputs[0, t:t + 1], []) for t in
+                     range(3)])
+    o = ssp._forward(inputs)[0]
+    o1 = 0.5 * z[0] + 0.5 * z[1]  # identity registration
+    o2 = 0.5 * o1 + 0.5 * z[2]  # recurrent: the previous *output*
+    assert torch.allclose(o[0], z[0][0], atol=1e-6)
+    assert torch.allclose(o[1], o1[0], atol=1e-6)
+    assert torch.allclose(o[2], o2[0], atol=1e-6)
+
+
+def test_predict_sets_frames_and_state_stays_inside_one_call():
+    ssp = build_ssp(alpha=1.0).eval()  # O_t = O_0: every frame as frame 0
+    clip_a, clip_b = torch.rand(1, 3, 3, H, W), torch.rand(1, 3, 3, H, W)
+    out = ssp.predict(clip_a, [make_clip()])[0]
+    preds = [frame.pred_sem_seg.data for frame in out.video_data_samples]
+    assert preds[0].shape == (1, H, W)
+    assert all(torch.equal(p, preds[0]) for p in preds)
+    assert 'seg_logits' not in out[0]
+    alone = ssp.predict(clip_b, [make_clip()])[0][0].pred_sem_seg.data
+    both = ssp.predict(torch.cat([clip_a, clip_b]),
+                       [make_clip(), make_clip()])[1]
+    assert torch.equal(both[0].pred_sem_seg.data, alone)
+
+
+def test_loss_and_gradients_with_a_frozen_image_model():
+    ssp = build_ssp(freeze_image_model=True)
+    ssp.train()
+    assert not ssp.image_model.training
+    samples = [make_clip(2, labelled=(0, 1), key=[1], ref=[0])
+               for _ in range(2)]
+    losses = ssp.loss(torch.rand(2, 2, 3, H, W), samples)
+    assert set(losses) == {'loss_ce', 'acc_seg', 'loss_tc'}
+    (losses['loss_ce'] + losses['loss_tc']).backward()
+    assert all(p.grad is None for p in ssp.image_model.parameters())
+    assert all(p.grad is not None for p in ssp.sim_head.parameters())
+
+
+def test_loss_tc_uses_the_fused_output_and_previous_logits():
+    ssp = build_ssp(alpha=0.0, loss_tc=dict(
+        type='TemporalConsistencyLoss', loss_weight=1.0, legacy_grid=False))
+    inputs = torch.rand(1, 2, 3, H, W)
+    losses = ssp.loss(inputs, [make_clip(2, key=[1], ref=[0])])
+    z0 = ssp.encode_decode(inputs[:, 0], [])
+    z1 = ssp.encode_decode(inputs[:, 1], [])
+    x0, x1 = (imagenet_normalize(ssp.frames_to_rgb255(inputs[:, t]))
+              for t in (0, 1))
+    weight = torch.exp(-(x1 - x0).sum(1, keepdim=True).abs())  # zero flow
+    assert losses['loss_tc'].item() == pytest.approx(
+        (weight * (z1 - z0)**2).mean().item(), rel=1e-5)
+    no_tc = build_ssp(alpha=0.0, loss_tc=None)
+    assert 'loss_tc' not in no_tc.loss(inputs, [make_clip(2, key=[1],
+                                                         ref=[0])])
+
+
+def test_bad_training_batches():
+    ssp = build_ssp()
+    with pytest.raises(ValueError, match='one key and one reference'):
+        ssp.loss(torch.rand(1, 3, 3, H, W),
+                 [make_clip(3, key=[2], ref=[0, 1])])
+    with pytest.raises(ValueError, match='share their key'):
+        ssp.loss(torch.rand(2, 2, 3, H, W),
+                 [make_clip(2, key=[1], ref=[0]),
+                  make_clip(2, key=[0], ref=[1])])
+    with pytest.raises(ValueError, match=r'\(N, T, 3, H, W\)'):
+        ssp.predict(torch.rand(3, 3, H, W), [make_clip()])
+
+
+def test_image_model_checkpoint_loads_under_image_model():
+    image_model = MODELS.build(IMAGE_MODEL)
+    ssp = build_ssp()
+    ssp.load_state_dict(image_model.state_dict(), strict=False)
+    for name, value in image_model.state_dict().items():
+        assert torch.equal(ssp.state_dict()['image_model.' + name], value)
+
+
+def test_video_encoder_decoder_loss_on_key_frames_only():
+    model = MODELS.build(
+        dict(type='VideoEncoderDecoder', image_model=IMAGE_MODEL))
+    samples = [make_clip(2, labelled=(1, ), key=[1], ref=[0])]
+    losses = model.loss(torch.rand(1, 2, 3, H, W), samples)
+    assert 'decode.loss_ce' in losses
