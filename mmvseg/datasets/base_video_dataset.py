@@ -68,10 +68,11 @@ class BaseVideoSegDataset(BaseSegDataset):
     :func:`os.path.isfile` at load time).
 
     Args:
-        ref_offsets: offsets of the reference frames relative to the key frame
-            in frames of the video (e.g. ``(-1,)`` for the previous frame,
-            ``(-2, -1, 1)``); distinct non-zero ints; empty for single-frame
-            items. Used in training only.
+        ref_offsets: offsets of the reference frames from the key frame, in
+            positions of the video's frame list (not ``frame_id`` units):
+            ``(-1,)`` is the previous listed frame; e.g. ``(-2, -1, 1)``.
+            Distinct non-zero ints; empty for single-frame items. Used in
+            training only.
         clip_len: maximum number of frames of a test clip, ``None`` for whole
             videos. Used in test mode only.
         **kwargs: the arguments of :class:`mmseg.datasets.BaseSegDataset`

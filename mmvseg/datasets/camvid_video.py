@@ -48,7 +48,8 @@ class CamVidVideoDataset(BaseVideoSegDataset):
     Layout (paths relative to ``data_root``)::
 
         train/ trainannot/ val/ valannot/ test/ testannot/
-        train.txt val.txt test.txt   # lines "train/<name>.png trainannot/<name>.png"
+        train.txt val.txt test.txt
+        # lines "train/<name>.png trainannot/<name>.png"
 
     With ``ann_file`` the frames are the pairs of the list file (a line with
     one path is an unlabelled frame), paths relative to ``data_root``.

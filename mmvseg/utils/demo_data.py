@@ -123,7 +123,7 @@ def generate_demo_camvid(out_dir: str,
                                      DemoC (step 2): 10 frames each
         out_dir/val/ valannot/       DemoV: 16 consecutive frames
         out_dir/test/ testannot/     DemoT: 8 consecutive frames
-        out_dir/{train,val,test}.txt lines "train/<name>.png trainannot/<name>.png"
+        out_dir/{train,val,test}.txt "<split>/<name> <split>annot/<name>"
 
     Images are (height, width, 3) uint8 RGB PNGs; labels (height, width)
     uint8 PNGs with the CamVid ids 0..10 and void 11 (the bottom rows, an

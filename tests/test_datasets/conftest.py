@@ -1,5 +1,5 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
-"""Tiny videos written into ``tmp_path`` for the dataset and transform tests."""
+"""Tiny videos written into ``tmp_path`` for the dataset tests."""
 import os
 import os.path as osp
 from typing import Callable, Dict, Iterable, Tuple

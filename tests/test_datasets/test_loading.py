@@ -49,9 +49,11 @@ def test_load_frame_and_label(pair):
         'LoadVideoAnnotations(reduce_zero_label=None, ignore_index=255)')
 
 
-def test_unlabelled_frame_is_skipped(pair):
+def test_unlabelled_frame_gets_ignore_placeholder(pair):
     results = _load(_frame(pair[0], None))
-    assert 'gt_seg_map' not in results and results['seg_fields'] == []
+    assert results['gt_seg_map'].shape == (6, 8)
+    assert (results['gt_seg_map'] == 255).all()
+    assert results['seg_fields'] == ['gt_seg_map']
 
 
 def test_label_map_and_reduce_zero_label(tmp_path, write_png, pair):

@@ -1,5 +1,5 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
-"""The worked examples of methods.md §4.3–§4.4 and methods_tps_etc.md §3.5."""
+"""Worked examples of methods.md §4.3–§4.4 and methods_tps_etc.md §3.5."""
 import math
 
 import numpy as np

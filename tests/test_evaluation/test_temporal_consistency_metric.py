@@ -1,4 +1,5 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
+import os
 import os.path as osp
 import warnings
 
@@ -59,9 +60,7 @@ def make_clip(root, name, preds, gts=None, sizes=None):
         img = np.full((h, w, 3), i, np.uint8)
         img[0, 0] = (0, 0, 255)
         path = osp.join(str(root), name, f'{i:05d}.png')
-        if not osp.isdir(osp.dirname(path)):
-            import os
-            os.makedirs(osp.dirname(path))
+        os.makedirs(osp.dirname(path), exist_ok=True)
         cv2.imwrite(path, img)
         frame = SegDataSample(metainfo=dict(img_path=path))
         frame.pred_sem_seg = PixelData(data=pred[None])

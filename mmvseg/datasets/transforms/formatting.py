@@ -17,6 +17,8 @@ from mmvseg.structures import VideoSegDataSample
 #: mmseg's ``PackSegInputs`` meta keys plus the video keys.
 DEFAULT_META_KEYS = tuple(PackSegInputs().meta_keys) + (
     'frame_id', 'frame_index', 'video_id', 'video_length')
+#: Ground truth dropped from unlabelled frames (``seg_map_path`` None).
+_GT_KEYS = ('gt_seg_map', 'gt_edge_map', 'gt_depth_map')
 
 
 @TRANSFORMS.register_module()
@@ -38,8 +40,9 @@ class PackVideoSegInputs(BaseTransform):
 
     Optional Keys:
 
-    - gt_seg_map (list[np.ndarray]): (H, W) per labelled frame; may be
-      missing from some frames.
+    - gt_seg_map (list[np.ndarray]): (H, W) per frame; dropped (with
+      ``gt_edge_map``/``gt_depth_map``) from frames whose ``seg_map_path`` is
+      None, which hold the placeholder of :class:`LoadVideoAnnotations`.
 
     Added Keys:
 
@@ -53,8 +56,8 @@ class PackVideoSegInputs(BaseTransform):
             ``frame_id``, ``frame_index``, ``video_id``, ``video_length``.
 
     Raises:
-        ValueError: a list whose length is not T, or frames of different
-            sizes.
+        ValueError: a value that is not a list of length T, or frames of
+            different sizes.
     """
 
     def __init__(self, meta_keys: Sequence[str] = DEFAULT_META_KEYS) -> None:
@@ -77,6 +80,10 @@ class PackVideoSegInputs(BaseTransform):
                     f'for {num_frames} frames')
             for frame, frame_value in zip(frames, value):
                 frame[key] = frame_value
+        for frame in frames:
+            if 'seg_map_path' in frame and frame['seg_map_path'] is None:
+                for key in _GT_KEYS:
+                    frame.pop(key, None)
         return frames
 
     def transform(self, results: dict) -> dict:

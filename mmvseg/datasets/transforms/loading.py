@@ -63,14 +63,22 @@ class LoadFrameFromFile(LoadImageFromFile):
 class LoadVideoAnnotations(LoadAnnotations):
     """mmseg's ``LoadAnnotations`` for frames that may have no label.
 
-    A frame whose ``seg_map_path`` is None is returned unchanged (no
-    ``gt_seg_map``). Otherwise the label is read with
-    ``mmvseg.utils.read_label``, ``reduce_zero_label`` and ``label_map`` are
-    applied as mmseg does (reduce first: 0 -> 255, v -> v - 1; then
-    ``old -> new`` from the unmapped values), and the result is checked: its
-    size must be the frame's original image size ``ori_shape`` (so the
-    transform also works after a test-time ``Resize``) and its values must be
-    in ``[0, num_classes)`` or ``ignore_index``.
+    The label of a frame is read with ``mmvseg.utils.read_label``;
+    ``reduce_zero_label`` and ``label_map`` are applied as mmseg does (reduce
+    first: 0 -> 255, v -> v - 1; then ``old -> new`` from the unmapped
+    values), and the result is checked: its size must be the frame's original
+    image size ``ori_shape`` (so the transform also works after a test-time
+    ``Resize``) and its values must be in ``[0, num_classes)`` or
+    ``ignore_index``.
+
+    A frame whose ``seg_map_path`` is None gets a placeholder ``gt_seg_map``
+    filled with ``ignore_index`` at its ``ori_shape`` (and ``'gt_seg_map'``
+    in its ``seg_fields``), so that all frames of a clip carry the same keys
+    through every transform: mmcv's ``TransformBroadcaster`` collates only
+    the keys of the first frame (``KeyError`` when a later frame lacks one),
+    and some transforms add keys only for frames with a map (mmcv
+    ``RandomFlip``: ``swap_seg_labels``). :class:`PackVideoSegInputs` drops
+    the placeholder, so an unlabelled frame gets no ``gt_sem_seg``.
 
     Required Keys:
 
@@ -83,11 +91,12 @@ class LoadVideoAnnotations(LoadAnnotations):
 
     Modified Keys:
 
-    - seg_fields: ``'gt_seg_map'`` appended (labelled frames only).
+    - seg_fields: ``'gt_seg_map'`` appended.
 
     Added Keys:
 
-    - gt_seg_map (np.ndarray): (H, W) uint8 (labelled frames only).
+    - gt_seg_map (np.ndarray): (H, W) uint8; all ``ignore_index`` when
+      unlabelled.
 
     Args:
         reduce_zero_label: as in mmseg (deprecated there); None takes the
@@ -110,10 +119,16 @@ class LoadVideoAnnotations(LoadAnnotations):
         self.ignore_index = ignore_index
 
     def transform(self, results: dict) -> dict:
-        """Load the label of a labelled frame; skip an unlabelled one."""
-        if results.get('seg_map_path') is None:
-            return results
-        return super().transform(results)
+        """Load the label, or the placeholder of an unlabelled frame."""
+        if results.get('seg_map_path') is not None:
+            return super().transform(results)
+        if 'ori_shape' not in results:
+            raise KeyError(f'{results.get("img_path")}: ori_shape is missing; '
+                           'load the image (LoadFrameFromFile) first')
+        results['gt_seg_map'] = np.full(results['ori_shape'][:2],
+                                        self.ignore_index, np.uint8)
+        results['seg_fields'].append('gt_seg_map')
+        return results
 
     def _load_seg_map(self, results: dict) -> None:
         """Read, map and check ``results['seg_map_path']``."""

@@ -63,7 +63,7 @@ class VideoPhotoMetricDistortion(PhotoMetricDistortion):
                                     self.saturation_upper) \
             if random.randint(2) else None
         hue = random.randint(-self.hue_delta, self.hue_delta) \
-            if random.randint(2) else None
+            if random.randint(2) and self.hue_delta > 0 else None
         contrast = random.uniform(self.contrast_lower, self.contrast_upper) \
             if random.randint(2) else None
         return dict(

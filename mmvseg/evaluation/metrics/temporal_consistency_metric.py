@@ -45,8 +45,9 @@ def clip_frames(sample: Any) -> List[SegDataSample]:
 
 
 def describe_flow(cfg: Optional[dict]) -> str:
-    """``'DISFlow(preset=medium)'``: the estimator type with every argument,
-    defaults of the registered class filled in; ``'none'`` for no flow."""
+    """``'DISFlow(preset=medium)'``: the estimator type with its arguments in
+    signature order, defaults of the registered class filled in; ``'none'``
+    for no flow."""
     if cfg is None:
         return 'none'
     args = dict(cfg)
@@ -55,7 +56,9 @@ def describe_flow(cfg: Optional[dict]) -> str:
     params = {}
     if cls is not None:
         for param in inspect.signature(cls).parameters.values():
-            if param.default is not param.empty and param.name != 'init_cfg':
+            if param.name in args:
+                params[param.name] = args.pop(param.name)
+            elif param.default is not param.empty and param.name != 'init_cfg':
                 params[param.name] = param.default
     params.update(args)
     name = flow_type if isinstance(flow_type, str) else flow_type.__name__
@@ -242,7 +245,8 @@ class TemporalConsistencyMetric(BaseMetric):
         for start in range(0, len(paths) - 1, self.flow_batch_size):
             stop = min(start + self.flow_batch_size, len(paths) - 1)
             images = images[-1:] + [
-                self._read_rgb(paths[t], hw) for t in range(start + 1, stop + 1)
+                self._read_rgb(paths[t], hw)
+                for t in range(start + 1, stop + 1)
             ]
             batch = torch.stack(images)
             with torch.no_grad():
@@ -292,7 +296,9 @@ class TemporalConsistencyMetric(BaseMetric):
     def _vspw_summary(self, frames: List[SegDataSample]) -> dict:
         acc_sum = np.zeros(len(self.vc_n), np.float64)
         num_windows = np.zeros(len(self.vc_n), np.int64)
-        unlabelled = [f.get('img_path') for f in frames if 'gt_sem_seg' not in f]
+        unlabelled = [
+            f.get('img_path') for f in frames if 'gt_sem_seg' not in f
+        ]
         if unlabelled:
             message = (f'{unlabelled[0]}: no ground truth; the vspw protocol '
                        'needs ground truth on every frame of a clip')
@@ -344,7 +350,8 @@ class TemporalConsistencyMetric(BaseMetric):
                 TC=etc_score(
                     sum(r['area_intersect'] for r in results),
                     sum(r['area_union'] for r in results)))
-        acc_sum = sum((r['acc_sum'] for r in results), np.zeros(len(self.vc_n)))
+        acc_sum = sum((r['acc_sum'] for r in results),
+                      np.zeros(len(self.vc_n)))
         counts = sum((r['num_windows'] for r in results),
                      np.zeros(len(self.vc_n), np.int64))
         return {

@@ -1,4 +1,9 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
 from .espnet_head import ESPNetHead
+from .similarity_heads import (ConstantSimilarityHead, ConvSimilarityHead,
+                               CosineSimilarityHead)
 
-__all__ = ['ESPNetHead']
+__all__ = [
+    'ConstantSimilarityHead', 'ConvSimilarityHead', 'CosineSimilarityHead',
+    'ESPNetHead'
+]
