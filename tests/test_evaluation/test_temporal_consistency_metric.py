@@ -239,6 +239,19 @@ def test_bad_input(tmp_path):
         metric.process({}, [dict(pred_sem_seg=None)])
 
 
+def test_num_classes_admits_extra_model_labels(tmp_path):
+    """A 4th model output (e.g. ESPNet's "void") counts like a class."""
+    clip = make_clip(tmp_path, 'a', [[[0, 3, 3]] * 3, [[0, 0, 3]] * 3])
+    with pytest.raises(ValueError, match='prediction values'):
+        build_metric().process({}, [clip])
+    metric = TemporalConsistencyMetric(
+        num_classes=4, flow=dict(type='ToyTCFlow', flows={}))
+    metric.dataset_meta = dict(classes=['a', 'b', 'c'])
+    metric.process({}, [clip])
+    # zero flow: class 0 I=3 U=6, class 3 I=3 U=6 -> (0.5 + 0.5) / 2
+    assert metric.results[0]['score_sum'] == pytest.approx(0.5)
+
+
 @pytest.mark.parametrize('kwargs, match', [
     (dict(protocol='tps'), 'protocol'),
     (dict(protocol='ssp', warp_mode='cubic'), 'warp_mode'),

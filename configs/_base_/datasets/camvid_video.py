@@ -5,7 +5,6 @@
 # ``--cfg-options train_dataloader.dataset.data_root=PATH``
 # (``python tools/misc/generate_demo_data.py --out-dir data/demo`` writes a
 # synthetic copy of this layout).
-# Evaluators are set by the configs that inherit this file.
 dataset_type = 'CamVidVideoDataset'
 data_root = 'data/camvid'
 crop_size = (360, 480)  # (H, W)
@@ -64,3 +63,11 @@ val_dataloader = dict(
         test_mode=True,
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
+# Clip-level evaluation: mIoU on the labelled frames, and temporal consistency
+# with the FraunhoferIVI/SSP protocol (methods.md §4.4) on OpenCV DIS flow.
+val_evaluator = [
+    dict(type='VideoIoUMetric', iou_metrics=['mIoU']),
+    dict(type='TemporalConsistencyMetric', protocol='ssp',
+         flow=dict(type='DISFlow'))
+]
+test_evaluator = val_evaluator

@@ -123,6 +123,10 @@ class TemporalConsistencyMetric(BaseMetric):
             raises, ``'skip'`` warns and scores nothing for the clip.
         flow_batch_size: frame pairs sent to the flow estimator at once.
         ignore_index: warped label value left out of the ssp/etc scores.
+        num_classes: how many labels a prediction may take; defaults to the
+            dataset's classes. Set it to the model's output count when the
+            model predicts extra labels (e.g. ESPNet's 12th output, CamVid
+            "void"): such labels then count like classes.
         collect_device: ``'cpu'`` or ``'gpu'``.
         prefix: key prefix; defaults to ``'tc_<protocol>'`` so that several
             protocols can share an evaluator.
@@ -147,6 +151,7 @@ class TemporalConsistencyMetric(BaseMetric):
                  on_sparse_gt: str = 'error',
                  flow_batch_size: int = 4,
                  ignore_index: int = 255,
+                 num_classes: Optional[int] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         if protocol not in PROTOCOLS:
@@ -180,9 +185,15 @@ class TemporalConsistencyMetric(BaseMetric):
         self.on_sparse_gt = on_sparse_gt
         self.flow_batch_size = flow_batch_size
         self.ignore_index = ignore_index
+        self.num_classes = num_classes
         self.flow_estimator = None if flow is None else MODELS.build(flow)
         if isinstance(self.flow_estimator, torch.nn.Module):
             self.flow_estimator.to(get_device()).eval()
+
+    @property
+    def label_count(self) -> int:
+        """K: ``num_classes`` or the number of dataset classes."""
+        return self.num_classes or len(self.dataset_meta['classes'])
 
     @property
     def info(self) -> Dict[str, str]:
@@ -261,7 +272,7 @@ class TemporalConsistencyMetric(BaseMetric):
             yield start, flow
 
     def _pair_summary(self, frames: List[SegDataSample]) -> dict:
-        num_classes = len(self.dataset_meta['classes'])
+        num_classes = self.label_count
         preds = [self._prediction(frame) for frame in frames]
         paths = [frame.img_path for frame in frames]
         _check_same_size(frames, preds)

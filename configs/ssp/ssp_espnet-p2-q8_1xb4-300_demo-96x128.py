@@ -1,0 +1,54 @@
+# The demo: SSP with an ESPNet image model trained from scratch (image model
+# and similarity head together) on the synthetic clips of
+# `python tools/misc/generate_demo_data.py --out-dir data/demo`, 300
+# iterations; a few minutes on 2 CPU cores.
+_base_ = ['./ssp_espnet-p2-q8_1xb4-2k_camvid-360x480.py']
+data_root = 'data/demo'
+crop_size = (96, 128)
+train_pipeline = [
+    dict(type='VideoFrameSample'),
+    dict(
+        type='TransformBroadcaster',
+        share_random_params=True,
+        transforms=[
+            dict(type='LoadFrameFromFile'),
+            dict(type='LoadVideoAnnotations'),
+            dict(type='RandomFlip', prob=0.5),
+            dict(type='VideoPhotoMetricDistortion'),
+        ]),
+    dict(type='PackVideoSegInputs'),
+]
+test_pipeline = [
+    dict(type='VideoFrameSample'),
+    dict(
+        type='TransformBroadcaster',
+        transforms=[
+            dict(type='LoadFrameFromFile'),
+            dict(type='LoadVideoAnnotations'),
+        ]),
+    dict(type='PackVideoSegInputs'),
+]
+model = dict(
+    data_preprocessor=dict(size=crop_size),
+    image_model=dict(init_cfg=None),
+    freeze_image_model=False,
+    sim_head=dict(channels=32))
+train_dataloader = dict(
+    num_workers=0,
+    persistent_workers=False,
+    dataset=dict(data_root=data_root, pipeline=train_pipeline))
+val_dataloader = dict(
+    num_workers=0,
+    persistent_workers=False,
+    dataset=dict(data_root=data_root, clip_len=16, pipeline=test_pipeline))
+test_dataloader = val_dataloader
+optim_wrapper = dict(optimizer=dict(lr=5e-3))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-2, by_epoch=False, begin=0,
+         end=20),
+    dict(type='PolyLR', eta_min=1e-5, power=1.0, begin=20, end=300,
+         by_epoch=False)
+]
+train_cfg = dict(max_iters=300, val_interval=300)
+default_hooks = dict(
+    logger=dict(interval=25), checkpoint=dict(interval=300))
