@@ -1,8 +1,10 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
 """Shared fixtures: the read-only ``../shared`` folder and the default scope."""
+import logging
 import os.path as osp
 
 import pytest
+from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
 
 import mmvseg  # noqa: F401  (applies the compat fixes and registers modules)
@@ -30,3 +32,24 @@ def camvid_root() -> str:
 @pytest.fixture
 def espnet_weights() -> str:
     return shared_path('weights', 'espnet', 'espnet_p_2_q_8_camvid.pth')
+
+
+class _ListHandler(logging.Handler):
+    """Collects the messages of warnings (and worse)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@pytest.fixture
+def warnings_log():
+    """Messages of the warnings logged by mmengine's current logger."""
+    logger = MMLogger.get_current_instance()
+    handler = _ListHandler()
+    logger.addHandler(handler)
+    yield handler.messages
+    logger.removeHandler(handler)

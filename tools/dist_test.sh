@@ -1,22 +1,6 @@
 #!/usr/bin/env bash
-# Distributed testing with torchrun: tools/dist_test.sh CONFIG CHECKPOINT NPROC [ARGS]
+# Distributed testing: tools/dist_test.sh CONFIG CHECKPOINT NPROC [ARGS of test.py]
 # Each clip is tested whole on one rank.
-CONFIG=$1
-CHECKPOINT=$2
-NPROC=$3
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-PORT=${PORT:-29500}
-MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
-
-PYTHONPATH="$(dirname $0)/..":$PYTHONPATH \
-torchrun \
-    --nnodes=$NNODES \
-    --node_rank=$NODE_RANK \
-    --master_addr=$MASTER_ADDR \
-    --nproc_per_node=$NPROC \
-    --master_port=$PORT \
-    $(dirname "$0")/test.py \
-    $CONFIG \
-    $CHECKPOINT \
-    --launcher pytorch ${@:4}
+TOOLS=$(dirname "$0")
+exec bash "$TOOLS/misc/torchrun.sh" "$3" "$TOOLS/test.py" "$1" "$2" \
+    --launcher pytorch "${@:4}"

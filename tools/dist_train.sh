@@ -1,21 +1,6 @@
 #!/usr/bin/env bash
-# Distributed training with torchrun: tools/dist_train.sh CONFIG NPROC [ARGS]
-# Environment: NNODES, NODE_RANK, PORT, MASTER_ADDR (as mmseg's script).
-# On CPU-only hosts mmvseg switches the backend to gloo (docs/en/get_started.md).
-CONFIG=$1
-NPROC=$2
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-PORT=${PORT:-29500}
-MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
-
-PYTHONPATH="$(dirname $0)/..":$PYTHONPATH \
-torchrun \
-    --nnodes=$NNODES \
-    --node_rank=$NODE_RANK \
-    --master_addr=$MASTER_ADDR \
-    --nproc_per_node=$NPROC \
-    --master_port=$PORT \
-    $(dirname "$0")/train.py \
-    $CONFIG \
-    --launcher pytorch ${@:3}
+# Distributed training: tools/dist_train.sh CONFIG NPROC [ARGS of train.py]
+# (torchrun; NNODES, NODE_RANK, PORT, MASTER_ADDR as in tools/misc/torchrun.sh)
+TOOLS=$(dirname "$0")
+exec bash "$TOOLS/misc/torchrun.sh" "$2" "$TOOLS/train.py" "$1" \
+    --launcher pytorch "${@:3}"

@@ -24,7 +24,7 @@ import torch
 _APPLIED = set()
 
 
-def _load_local(filename: str, map_location=None):
+def load_from_local_trusted(filename: str, map_location=None):
     """Load a local checkpoint file with ``weights_only=False``.
 
     Raises:
@@ -37,12 +37,12 @@ def _load_local(filename: str, map_location=None):
 
 
 def trust_local_checkpoints() -> None:
-    """Register :func:`_load_local` for mmengine's empty scheme prefix."""
+    """Register :func:`load_from_local_trusted` for mmengine's empty scheme prefix."""
     if 'trust_local_checkpoints' in _APPLIED:
         return
     from mmengine.runner.checkpoint import CheckpointLoader
     CheckpointLoader.register_scheme(
-        prefixes='', loader=_load_local, force=True)
+        prefixes='', loader=load_from_local_trusted, force=True)
     _APPLIED.add('trust_local_checkpoints')
 
 

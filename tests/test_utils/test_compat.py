@@ -42,7 +42,7 @@ def test_fixes_are_idempotent():
     compat.apply_all()
     compat.apply_all()
     loader = CheckpointLoader._schemes['']
-    assert loader is compat._load_local
+    assert loader is compat.load_from_local_trusted
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='CPU-only behaviour')

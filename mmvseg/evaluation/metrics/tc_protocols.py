@@ -185,9 +185,8 @@ def ssp_pair_score(pred_t: Tensor,
     Returns:
         float: score in [0, 1]; NaN when no class is present.
     """
-    _check_pair(pred_t, warped_next)
-    inter, union = IoUMetric.intersect_and_union(pred_t, warped_next,
-                                                 num_classes, ignore_index)[:2]
+    inter, union = etc_pair_areas(pred_t, warped_next, num_classes,
+                                  ignore_index)
     present = union > 0
     if not present.any():
         return math.nan

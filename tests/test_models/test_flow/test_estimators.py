@@ -1,5 +1,4 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
-import logging
 import os
 import os.path as osp
 
@@ -7,7 +6,6 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from mmengine.logging import MMLogger
 from torchvision.models.optical_flow import raft_small
 
 from mmvseg.models.flow import DISFlow, FileFlow, RAFTFlow, flow_warp
@@ -15,25 +13,6 @@ from mmvseg.registry import MODELS
 from mmvseg.utils import write_flow
 
 SHIFT = (3, -2)  # (dx, dy): frame s is frame t moved right 3, up 2 pixels
-
-
-class _ListHandler(logging.Handler):
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.messages = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-
-@pytest.fixture
-def warnings_log():
-    logger = MMLogger.get_current_instance()
-    handler = _ListHandler()
-    logger.addHandler(handler)
-    yield handler.messages
-    logger.removeHandler(handler)
 
 
 def _textured(h: int, w: int, seed: int = 0) -> np.ndarray:

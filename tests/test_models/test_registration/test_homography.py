@@ -1,12 +1,10 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
-import logging
 
 import cv2
 import numpy as np
 import pytest
 import torch
 from kornia.geometry.transform import warp_perspective
-from mmengine.logging import MMLogger
 
 from mmvseg.models.registration import (HomographyRegistration,
                                         scale_homography, warp_homography)
@@ -15,25 +13,6 @@ from mmvseg.registry import MODELS
 # maps pixels of frame t-1 to frame t
 H_TRUE = np.array([[1.02, 0.03, 4.0], [-0.02, 0.99, -3.0],
                    [1e-4, -5e-5, 1.0]])
-
-
-class _ListHandler(logging.Handler):
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.messages = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-
-@pytest.fixture
-def warnings_log():
-    logger = MMLogger.get_current_instance()
-    handler = _ListHandler()
-    logger.addHandler(handler)
-    yield handler.messages
-    logger.removeHandler(handler)
 
 
 def _textured(h: int = 160, w: int = 200, seed: int = 0) -> np.ndarray:

@@ -1,0 +1,35 @@
+# Copyright (c) mmvseg contributors. All rights reserved.
+"""Every config parses and its model and pipelines build."""
+import glob
+import os.path as osp
+
+import pytest
+from mmengine.config import Config
+from mmengine.dataset import Compose
+
+from mmvseg.registry import METRICS, MODELS
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+CONFIGS = sorted(
+    p for p in glob.glob(osp.join(REPO, 'configs', '**', '*.py'),
+                         recursive=True) if '_base_' not in p)
+
+
+def test_configs_are_found():
+    names = {osp.basename(p) for p in CONFIGS}
+    assert {'espnet_p2-q8_camvid-360x480.py',
+            'ssp_espnet-p2-q8_1xb4-2k_camvid-360x480.py',
+            'ssp_espnet-p2-q8_1xb4-300_demo-96x128.py'} <= names
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
+def test_config_builds(path):
+    cfg = Config.fromfile(path)
+    assert cfg.custom_imports.imports == ['mmvseg']
+    model = MODELS.build(cfg.model)  # init_cfg (pretrained) is not applied
+    assert model.data_preprocessor.__class__.__name__ == \
+        'VideoSegDataPreProcessor'
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        Compose(cfg[loader].dataset.pipeline)
+    for metric in cfg.test_evaluator:
+        METRICS.build(metric)
