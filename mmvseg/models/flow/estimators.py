@@ -94,9 +94,11 @@ class DISFlow(BaseFlowEstimator):
         preset: ``'ultrafast'``, ``'fast'`` or ``'medium'`` (OpenCV presets).
 
     Raises:
-        ValueError: unknown preset.
+        ValueError: unknown preset; frames smaller than 12x12 pixels (on
+            which OpenCV raises or crashes).
     """
 
+    MIN_SIZE = 12
     PRESETS = {
         'ultrafast': cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST,
         'fast': cv2.DISOPTICAL_FLOW_PRESET_FAST,
@@ -112,6 +114,11 @@ class DISFlow(BaseFlowEstimator):
 
     def estimate(self, frames_t: Tensor, frames_s: Tensor,
                  paths_t: Optional[Sequence[str]]) -> Tensor:
+        if min(frames_t.shape[2:]) < self.MIN_SIZE:
+            raise ValueError(
+                f'DISFlow needs frames of at least {self.MIN_SIZE}x'
+                f'{self.MIN_SIZE} pixels, got {tuple(frames_t.shape[2:])} '
+                '(OpenCV fails or crashes on smaller ones)')
         # A fresh OpenCV object per call keeps the module picklable.
         dis = cv2.DISOpticalFlow_create(self.PRESETS[self.preset])
         flows = [

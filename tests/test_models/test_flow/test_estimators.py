@@ -253,3 +253,11 @@ def test_file_flow_errors_name_the_file(tmp_path):
 def test_build_from_registry(cfg):
     est = MODELS.build(cfg)
     assert type(est).__name__ == cfg['type']
+
+
+def test_dis_rejects_frames_too_small_for_opencv():
+    frames = torch.zeros(1, 3, 11, 40, dtype=torch.uint8)
+    with pytest.raises(ValueError, match='at least 12x12'):
+        DISFlow()(frames, frames)
+    ok = torch.zeros(1, 3, 12, 12, dtype=torch.uint8)
+    assert DISFlow()(ok, ok).shape == (1, 2, 12, 12)
