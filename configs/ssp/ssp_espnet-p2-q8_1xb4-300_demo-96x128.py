@@ -52,3 +52,4 @@ param_scheduler = [
 train_cfg = dict(max_iters=300, val_interval=300)
 default_hooks = dict(
     logger=dict(interval=25), checkpoint=dict(interval=300))
+randomness = dict(seed=0)
