@@ -5,13 +5,17 @@ design.md §8: a missing file raises :class:`FileNotFoundError`, an unreadable,
 corrupt or malformed file raises :class:`ValueError`; both messages start with
 the path.
 """
+import io
 import os.path as osp
 from typing import Iterable, Optional, Tuple
 
 import cv2
 import numpy as np
+from PIL import Image
 
 FLO_MAGIC = 202021.25
+PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
+PNG_END = b'IEND\xaeB`\x82'
 
 
 def _read_bytes(path: str) -> bytes:
@@ -48,6 +52,47 @@ def read_image(path: str, flag: str = 'color') -> np.ndarray:
             b'IEND\xaeB`\x82'):
         raise ValueError(f'{path}: truncated PNG (no IEND chunk)')
     return img
+
+
+def read_indexed_png(path: str) -> np.ndarray:
+    """Read the stored values of a palette or grayscale PNG with Pillow.
+
+    OpenCV expands a palette ("P") PNG to its colours; this reader keeps the
+    palette indices as stored, like ``np.array(PIL.Image.open(path))`` in the
+    DAVIS evaluator (davisvideochallenge/davis2017-evaluation
+    ``davis2017/davis.py``, ``davis2017/results.py``). A grayscale ("L") PNG
+    gives its grey values.
+
+    Args:
+        path: PNG file of mode "P" or "L" (8 bits per pixel).
+
+    Returns:
+        np.ndarray: (H, W) int64 indices (0..255).
+
+    Raises:
+        FileNotFoundError: the file does not exist.
+        ValueError: the file is empty, not a PNG, corrupt or truncated, or of
+            another mode (e.g. RGB, 16-bit grey).
+    """
+    content = _read_bytes(path)
+    if not content:
+        raise ValueError(f'{path}: empty file')
+    if not content.startswith(PNG_SIGNATURE):
+        raise ValueError(f'{path}: not a PNG file')
+    if not content.rstrip().endswith(PNG_END):
+        raise ValueError(f'{path}: truncated PNG (no IEND chunk)')
+    try:
+        with Image.open(io.BytesIO(content)) as img:
+            img.load()
+            mode = img.mode
+            values = np.array(img)
+    except (OSError, SyntaxError, ValueError) as e:
+        raise ValueError(f'{path}: cannot decode the PNG (corrupt or '
+                         f'truncated file: {e})') from e
+    if mode not in ('P', 'L'):
+        raise ValueError(f'{path}: expected a palette ("P") or grayscale '
+                         f'("L") PNG, got mode "{mode}"')
+    return values.astype(np.int64)
 
 
 def read_label(path: str) -> np.ndarray:

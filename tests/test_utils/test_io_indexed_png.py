@@ -1,0 +1,67 @@
+# Copyright (c) mmvseg contributors. All rights reserved.
+import numpy as np
+import pytest
+from PIL import Image
+
+from mmvseg.utils import read_image, read_indexed_png
+
+IDS = np.array([[0, 1, 2, 255], [3, 0, 1, 7]], np.uint8)
+
+
+def write_palette_png(path, ids):
+    img = Image.fromarray(np.asarray(ids, np.uint8))
+    img.putpalette([0, 0, 0, 128, 0, 0, 0, 128, 0] + [200] * (253 * 3))
+    img.save(path)
+    return str(path)
+
+
+def test_palette_png_keeps_the_indices(tmp_path):
+    path = write_palette_png(tmp_path / 'p.png', IDS)
+    assert Image.open(path).mode == 'P'
+    ids = read_indexed_png(path)
+    assert ids.dtype == np.int64 and ids.shape == (2, 4)
+    np.testing.assert_array_equal(ids, IDS)
+    # OpenCV expands the palette to colours: why this reader exists
+    assert read_image(path, 'unchanged').shape == (2, 4, 3)
+
+
+def test_grayscale_png_keeps_the_grey_values(tmp_path):
+    path = str(tmp_path / 'l.png')
+    Image.fromarray(IDS).save(path)
+    assert Image.open(path).mode == 'L'
+    np.testing.assert_array_equal(read_indexed_png(path), IDS)
+
+
+def test_missing_file(tmp_path):
+    path = str(tmp_path / 'none.png')
+    with pytest.raises(FileNotFoundError, match='none.png'):
+        read_indexed_png(path)
+
+
+@pytest.mark.parametrize(
+    'mangle, message',
+    [
+        (lambda data: b'', 'empty file'),
+        (lambda data: data[:len(data) // 2], 'truncated'),
+        (lambda data: data[:-12], 'truncated'),  # IEND chunk cut off
+        (lambda data: b'GIF89a' + data[6:], 'not a PNG'),
+        # garbage in the IHDR chunk, IEND kept
+        (lambda data: data[:12] + b'\xff' * 13 + data[25:], 'cannot decode'),
+    ])
+def test_corrupt_files(tmp_path, mangle, message):
+    data = open(write_palette_png(tmp_path / 'ok.png', IDS), 'rb').read()
+    path = tmp_path / 'bad.png'
+    path.write_bytes(mangle(data))
+    with pytest.raises(ValueError, match=f'bad.png.*{message}'):
+        read_indexed_png(str(path))
+
+
+@pytest.mark.parametrize('array', [
+    np.zeros((2, 3, 3), np.uint8),
+    np.zeros((2, 3), np.uint16),
+])
+def test_other_modes_are_rejected(tmp_path, array):
+    path = str(tmp_path / 'other.png')
+    Image.fromarray(array).save(path)
+    with pytest.raises(ValueError, match='other.png.*got mode'):
+        read_indexed_png(path)
