@@ -1,6 +1,6 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
 from . import (backbones, data_preprocessors, decode_heads, flow, losses,
-               registration, segmentors)
+               propagation, registration, segmentors)
 
 __all__ = ['backbones', 'data_preprocessors', 'decode_heads', 'flow', 'losses',
-           'registration', 'segmentors']
+           'propagation', 'registration', 'segmentors']

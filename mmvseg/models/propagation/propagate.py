@@ -1,0 +1,144 @@
+# Copyright (c) mmvseg contributors. All rights reserved.
+"""Sequential label propagation over one video (label_propagation.md A4,
+A12, A13).
+
+The algorithm of ajabri/videowalk ``code/test.py`` (``test``), which CatMAE
+(minhoooo1/CatMAE ``downstream/davis2017-seg/code/test.py``,
+``test_mae.py``) runs unchanged: every frame t >= 1 takes the top-k most
+similar cells of its context and averages their soft labels; the soft result
+is stored and becomes context for later frames. The context of frame t is
+frame 0 as long-term slot plus the previous ``num_context`` frames, where a
+frame index below 0 means frame 0 again (the left padding of A4: these copies
+carry frame 0's label and stay separate top-k candidates).
+"""
+from collections import deque
+from typing import Deque, Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from .affinity import topk_affinity
+
+__all__ = ['propagate_labels', 'labels_to_ids']
+
+
+def _check_inputs(feats: Tensor, first_label: Tensor,
+                  num_context: int) -> None:
+    if feats.dim() != 4 or not feats.is_floating_point():
+        raise ValueError('feats must be a floating point (N, C, h, w) '
+                         f'tensor, got {feats.dtype} {tuple(feats.shape)}')
+    if feats.shape[0] == 0:
+        raise ValueError('feats holds no frame')
+    if first_label.dim() != 3 or first_label.shape[0] == 0 \
+            or first_label.shape[1:] != feats.shape[2:]:
+        raise ValueError(
+            f'first_label must be (L, h, w) = (L, {feats.shape[2]}, '
+            f'{feats.shape[3]}) with L >= 1, got {tuple(first_label.shape)}')
+    if isinstance(num_context, bool) or not isinstance(num_context, int) \
+            or num_context < 0:
+        raise ValueError(
+            f'num_context must be an int >= 0, got {num_context!r}')
+
+
+def propagate_labels(feats: Tensor,
+                     first_label: Tensor,
+                     temperature: float,
+                     topk: int,
+                     radius: Optional[float],
+                     num_context: int,
+                     normalize: bool = True,
+                     tile_size: int = 10) -> Tensor:
+    """Propagate the soft label of frame 0 through a video (A4, A12).
+
+    For t = 1 .. N-1 in order, the query frame t is matched with
+    :func:`topk_affinity` against the context slots
+    ``[frame 0, frame t-n, ..., frame t-1]`` (n = ``num_context``, negative
+    frame indices replaced by frame 0), and its soft label is
+    ``sum_i W_i * label(slot_i, cell_i)``. Frame 0 and its padded copies
+    carry ``first_label``; later frames carry their own soft prediction (no
+    argmax, no renormalisation). Features and labels of only
+    ``num_context + 2`` frames are held at a time besides the input and the
+    output.
+
+    Args:
+        feats (Tensor): backbone features of the N frames, (N, C, h, w),
+            float32 (default) or float64; the result has this dtype/device.
+        first_label (Tensor): soft label of frame 0 on the feature grid,
+            (L, h, w), probabilities per cell (channel 0 = background,
+            A3.5); cast to the dtype of ``feats``.
+        temperature (float): softmax temperature T (> 0).
+        topk (int): number k of selected candidates per cell.
+        radius (float, optional): short-term slots only keep cells at a
+            Euclidean distance ``< radius`` feature cells; ``None`` = no
+            restriction. Frame 0 as long-term slot is never restricted.
+        num_context (int): number n of previous frames in the context.
+        normalize (bool): L2-normalise each frame over channels (eps
+            1e-12, as VW/CM do after encoding, A9). Set False when
+            ``feats`` is already normalised. Defaults to True.
+        tile_size (int): query tile side of :func:`topk_affinity` (speed
+            and memory only).
+
+    Returns:
+        Tensor: soft labels (N, L, h, w), probabilities per cell (they sum
+        to 1 when the channels of ``first_label`` do); frame 0 is
+        ``first_label`` itself.
+
+    Raises:
+        ValueError: on bad shapes or parameters, or when a cell has fewer
+            than ``topk`` candidates (see :func:`topk_affinity`).
+    """
+    _check_inputs(feats, first_label, num_context)
+    num_frames, _, h, w = feats.shape
+    num_labels = first_label.shape[0]
+    first_label = first_label.to(feats.dtype)
+    out = feats.new_empty(num_frames, num_labels, h, w)
+    out[0] = first_label
+    frame0 = _normalized(feats[0], normalize)
+    recent: Deque[Tuple[Tensor, Tensor]] = deque(
+        [(frame0, first_label)] * num_context, maxlen=num_context)
+    for t in range(1, num_frames):
+        query = _normalized(feats[t], normalize)
+        context = [frame0] + [feat for feat, _ in recent]
+        labels = [first_label] + [label for _, label in recent]
+        weights, indices = topk_affinity(
+            query,
+            context,
+            topk=topk,
+            temperature=temperature,
+            radius=radius,
+            num_long_term=1,
+            tile_size=tile_size)
+        labels = torch.stack(labels, dim=1).reshape(num_labels, -1)
+        pred = (labels[:, indices] * weights).sum(dim=1)
+        out[t] = pred.reshape(num_labels, h, w)
+        recent.append((query, out[t]))
+    return out
+
+
+def _normalized(feat: Tensor, normalize: bool) -> Tensor:
+    return F.normalize(feat, dim=0) if normalize else feat
+
+
+def labels_to_ids(soft: Tensor, size: Tuple[int, int]) -> Tensor:
+    """Upsample a soft label map and take the arg-max channel (A13).
+
+    Args:
+        soft (Tensor): soft labels (L, h, w), floating point.
+        size (tuple[int, int]): target (H, W) in pixels, the size of the
+            frame fed to the backbone (not ``h * stride``).
+
+    Returns:
+        Tensor: int64 (H, W) channel ids; bilinear upsampling with
+        half-pixel centres (``align_corners=False``, like ``cv2.resize``),
+        ties go to the lowest channel (background first).
+
+    Raises:
+        ValueError: if ``soft`` is not a floating point 3-D tensor.
+    """
+    if soft.dim() != 3 or not soft.is_floating_point():
+        raise ValueError('soft must be a floating point (L, h, w) tensor, '
+                         f'got {soft.dtype} {tuple(soft.shape)}')
+    up = F.interpolate(
+        soft[None], size=tuple(size), mode='bilinear', align_corners=False)
+    return up[0].argmax(dim=0)
