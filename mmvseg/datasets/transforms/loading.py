@@ -11,7 +11,11 @@ from mmcv.transforms import LoadImageFromFile
 from mmseg.datasets.transforms import LoadAnnotations
 
 from mmvseg.registry import TRANSFORMS
-from mmvseg.utils.io import check_label, read_image, read_label
+from mmvseg.utils.io import (check_label, read_image, read_indexed_png,
+                             read_label)
+
+#: Label readers of :class:`LoadVideoAnnotations`: path -> (H, W) int64.
+LABEL_READERS = dict(cv2=read_label, indexed_png=read_indexed_png)
 
 
 @TRANSFORMS.register_module()
@@ -63,13 +67,16 @@ class LoadFrameFromFile(LoadImageFromFile):
 class LoadVideoAnnotations(LoadAnnotations):
     """mmseg's ``LoadAnnotations`` for frames that may have no label.
 
-    The label of a frame is read with ``mmvseg.utils.read_label``;
-    ``reduce_zero_label`` and ``label_map`` are applied as mmseg does (reduce
-    first: 0 -> 255, v -> v - 1; then ``old -> new`` from the unmapped
-    values), and the result is checked: its size must be the frame's original
-    image size ``ori_shape`` (so the transform also works after a test-time
-    ``Resize``) and its values must be in ``[0, num_classes)`` or
-    ``ignore_index``.
+    The label of a frame is read with ``mmvseg.utils.read_label`` (OpenCV,
+    single-channel maps) or, with ``label_reader='indexed_png'``, with
+    ``mmvseg.utils.read_indexed_png`` (Pillow: the stored indices of a
+    palette "P" or grayscale "L" PNG, e.g. DAVIS object ids, which OpenCV
+    would expand to colours); ``reduce_zero_label`` and ``label_map`` are
+    applied as mmseg does (reduce first: 0 -> 255, v -> v - 1; then
+    ``old -> new`` from the unmapped values), and the result is checked: its
+    size must be the frame's original image size ``ori_shape`` (so the
+    transform also works after a test-time ``Resize``) and its values must
+    be in ``[0, num_classes)`` or ``ignore_index``.
 
     A frame whose ``seg_map_path`` is None gets a placeholder ``gt_seg_map``
     filled with ``ignore_index`` at its ``ori_shape`` (and ``'gt_seg_map'``
@@ -102,21 +109,29 @@ class LoadVideoAnnotations(LoadAnnotations):
         reduce_zero_label: as in mmseg (deprecated there); None takes the
             dataset's value, a bool must equal it.
         ignore_index: the value accepted besides the classes.
+        label_reader: ``'cv2'`` (default) or ``'indexed_png'``, see above.
 
     Raises:
         FileNotFoundError: the label file does not exist (named).
-        ValueError: a corrupt/truncated or multi-channel label, values beyond
-            uint8, a size other than ``ori_shape``, values outside the
-            classes and not ``ignore_index``, or a ``reduce_zero_label``
-            different from the dataset's; the message names the file.
+        ValueError: an unknown ``label_reader``; a corrupt/truncated or
+            multi-channel label (with ``'indexed_png'``: a PNG of another
+            mode than "P"/"L"), values beyond uint8, a size other than
+            ``ori_shape``, values outside the classes and not
+            ``ignore_index``, or a ``reduce_zero_label`` different from the
+            dataset's; the message names the file.
         KeyError: ``ori_shape`` is missing (load the image first).
     """
 
     def __init__(self,
                  reduce_zero_label: Optional[bool] = None,
-                 ignore_index: int = 255) -> None:
+                 ignore_index: int = 255,
+                 label_reader: str = 'cv2') -> None:
         super().__init__(reduce_zero_label=reduce_zero_label)
+        if label_reader not in LABEL_READERS:
+            raise ValueError(f'label_reader must be one of '
+                             f'{sorted(LABEL_READERS)}, got {label_reader!r}')
         self.ignore_index = ignore_index
+        self.label_reader = label_reader
 
     def transform(self, results: dict) -> dict:
         """Load the label, or the placeholder of an unlabelled frame."""
@@ -143,7 +158,7 @@ class LoadVideoAnnotations(LoadAnnotations):
                 f'{path}: the dataset has reduce_zero_label='
                 f'{reduce_zero_label}, {self.__class__.__name__} has '
                 f'{self.reduce_zero_label}')
-        label = read_label(path)
+        label = LABEL_READERS[self.label_reader](path)
         if label.size and (label.min() < 0 or label.max() > 255):
             raise ValueError(f'{path}: label values must fit in uint8, got '
                              f'[{label.min()}, {label.max()}]')
@@ -166,6 +181,8 @@ class LoadVideoAnnotations(LoadAnnotations):
         results['seg_fields'].append('gt_seg_map')
 
     def __repr__(self) -> str:
+        reader = ('' if self.label_reader == 'cv2' else
+                  f', label_reader={self.label_reader!r}')
         return (f'{self.__class__.__name__}('
                 f'reduce_zero_label={self.reduce_zero_label}, '
-                f'ignore_index={self.ignore_index})')
+                f'ignore_index={self.ignore_index}{reader})')
