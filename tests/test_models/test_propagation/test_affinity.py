@@ -18,16 +18,6 @@ from torch import Tensor
 from mmvseg.models.propagation import topk_affinity
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Run with one torch thread: the grids are tiny, and idle waits on
-    busy cores make tiny multi-threaded matrix products 100x slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def dense_affinity(query: Tensor, context: List[Tensor], topk: int,
                    temperature: float,
                    radius: Optional[float]) -> Tuple[Tensor, Tensor]:

@@ -19,16 +19,6 @@ from mmvseg.models.propagation import (labels_to_ids, propagate_labels,
                                        topk_affinity)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Run with one torch thread: the grids are tiny, and idle waits on
-    busy cores make tiny multi-threaded matrix products 100x slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def dense_propagation(feats: Tensor, first_label: Tensor, temperature: float,
                       topk: int, radius: Optional[float],
                       num_context: int) -> Tensor:
