@@ -5,29 +5,12 @@
 _base_ = ['./ssp_espnet-p2-q8_1xb4-2k_camvid-360x480.py']
 data_root = 'data/demo'
 crop_size = (96, 128)
-train_pipeline = [
-    dict(type='VideoFrameSample'),
-    dict(
-        type='TransformBroadcaster',
-        share_random_params=True,
-        transforms=[
-            dict(type='LoadFrameFromFile'),
-            dict(type='LoadVideoAnnotations'),
-            dict(type='RandomFlip', prob=0.5),
-            dict(type='VideoPhotoMetricDistortion'),
-        ]),
-    dict(type='PackVideoSegInputs'),
-]
-test_pipeline = [
-    dict(type='VideoFrameSample'),
-    dict(
-        type='TransformBroadcaster',
-        transforms=[
-            dict(type='LoadFrameFromFile'),
-            dict(type='LoadVideoAnnotations'),
-        ]),
-    dict(type='PackVideoSegInputs'),
-]
+# the CamVid pipelines, at the demo's frame size
+train_pipeline = _base_.train_pipeline
+train_pipeline[1]['transforms'][2]['scale'] = (128, 96)  # RandomResize
+train_pipeline[1]['transforms'][3]['crop_size'] = crop_size  # RandomCrop
+test_pipeline = _base_.test_pipeline
+test_pipeline[1]['transforms'][1]['scale'] = (128, 96)  # Resize (identity)
 model = dict(
     data_preprocessor=dict(size=crop_size),
     image_model=dict(init_cfg=None),
