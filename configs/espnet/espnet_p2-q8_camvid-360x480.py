@@ -9,14 +9,10 @@ _base_ = [
 ]
 image_model = _base_.model
 del _base_.model
-data_preprocessor = dict(
-    type='VideoSegDataPreProcessor',
-    mean=[110.331, 108.409, 105.033],
-    std=[18392.06, 18536.14, 17825.61],
-    bgr_to_rgb=False,
-    pad_val=0,
-    seg_pad_val=255,
-    size=_base_.crop_size)
+# the image model's normalisation, applied to whole clips
+data_preprocessor = _base_.data_preprocessor
+data_preprocessor.update(
+    type='VideoSegDataPreProcessor', size=_base_.crop_size)
 model = dict(
     type='VideoEncoderDecoder',
     data_preprocessor=data_preprocessor,
