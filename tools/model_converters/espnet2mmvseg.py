@@ -20,9 +20,11 @@ import re
 from collections import OrderedDict
 from typing import Dict, Mapping, Tuple
 
-import mmengine
 import torch
 from torch import Tensor
+
+from mmvseg.utils.checkpoint_conversion import (read_source_checkpoint,
+                                               save_converted_checkpoint)
 
 BN_SUFFIXES = ('weight', 'bias', 'running_mean', 'running_var')
 TRACKED = 'num_batches_tracked'
@@ -157,11 +159,7 @@ def main() -> None:
     parser.add_argument('dst', help='path of the converted checkpoint')
     args = parser.parse_args()
 
-    checkpoint = torch.load(args.src, map_location='cpu', weights_only=True)
-    if 'state_dict' in checkpoint:
-        checkpoint = checkpoint['state_dict']
-    elif 'model' in checkpoint:
-        checkpoint = checkpoint['model']
+    checkpoint = read_source_checkpoint(args.src)
     state_dict = convert_espnet(checkpoint)
     p, q = infer_depths(checkpoint)
     num_classes = state_dict['decode_head.conv_seg.weight'].shape[1]
@@ -171,8 +169,7 @@ def main() -> None:
         p=p,
         q=q,
         num_classes=num_classes)
-    mmengine.mkdir_or_exist(osp.dirname(osp.abspath(args.dst)))
-    torch.save(dict(state_dict=state_dict, meta=meta), args.dst)
+    save_converted_checkpoint(state_dict, args.dst, meta)
     print(f'converted {len(checkpoint)} tensors (p={p}, q={q}, '
           f'{num_classes} classes) to {args.dst}')
 
