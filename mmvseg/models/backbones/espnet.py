@@ -151,11 +151,15 @@ class ESPNetEncoder(BaseModule):
         init_cfg (dict, optional): mmengine initialisation config.
 
     Inputs:
-        x (Tensor): float32 image batch (N, in_channels, H, W); H and W must be
-            multiples of 8 so that the decoder's stride-2 transposed
-            convolutions restore the exact level sizes (360x480 CamVid frames
-            qualify). Pad other sizes, e.g. with ``size_divisor=8`` and
-            ``test_cfg=dict(size_divisor=8)`` in ``SegDataPreProcessor``.
+        x (Tensor): float32 image batch (N, in_channels, H, W), any size.
+            Every stride-2 step (3x3 convs and the 3x3 average pool, padding
+            1) maps a side s to ceil(s / 2), so level k has side
+            ceil(H / 2^k). The decoder (``ESPNetHead``) needs H and W to be
+            multiples of 8 so that its transposed convolutions restore the
+            exact level sizes (360x480 CamVid frames qualify); pad other
+            sizes, e.g. with ``size_divisor=8`` in ``SegDataPreProcessor``.
+            Used alone (e.g. as label-propagation features) any size works:
+            480x854 -> 60x107 at level 3.
 
     Returns:
         tuple[Tensor]: Three feature maps after BN + PReLU:
@@ -164,13 +168,10 @@ class ESPNetEncoder(BaseModule):
         - level 2, (N, 128 + in_channels, H / 4, W / 4):
           cat[last ESP module, strided ESP module, image/4];
         - level 3, (N, 256, H / 8, W / 8):
-          cat[strided ESP module, last ESP module].
+          cat[strided ESP module, last ESP module];
 
-    Raises:
-        ValueError: If H or W is not a multiple of 8.
+        with each division rounded up.
     """
-
-    size_divisor = 8
 
     def __init__(self,
                  p: int = 2,
@@ -204,12 +205,6 @@ class ESPNetEncoder(BaseModule):
         self.level3_norm = NormPReLU(self.out_channels[2], norm_cfg)
 
     def forward(self, x: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
-        height, width = x.shape[-2:]
-        if height % self.size_divisor or width % self.size_divisor:
-            raise ValueError(
-                f'ESPNet needs an input height and width divisible by '
-                f'{self.size_divisor}, got {height}x{width}; pad the input '
-                f'(e.g. SegDataPreProcessor size_divisor={self.size_divisor})')
         image_2 = self.image_pool(x)
         image_4 = self.image_pool(image_2)
 

@@ -38,10 +38,11 @@ def test_encoder_level1_appends_the_pooled_image():
     assert torch.all(level1[:, :16] == 0)
 
 
-def test_encoder_rejects_sizes_not_divisible_by_8():
-    encoder = ESPNetEncoder(p=1, q=1)
-    with pytest.raises(ValueError, match='divisible by 8'):
-        encoder(torch.randn(1, 3, 36, 48))
+def test_encoder_takes_any_size_rounding_up():
+    encoder = ESPNetEncoder(p=1, q=1).eval()
+    levels = encoder(torch.randn(1, 3, 37, 54))
+    assert [tuple(x.shape[-2:]) for x in levels] == [(19, 27), (10, 14),
+                                                     (5, 7)]
 
 
 def test_esp_block_shapes_and_branch_widths():
