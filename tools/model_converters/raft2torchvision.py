@@ -96,7 +96,7 @@ def raft_large_key_map() -> Dict[str, str]:
     torchvision ``raft_large`` name.
 
     Returns:
-        dict[str, str]: 172 entries (the keys of ``raft_large()``), the
+        dict[str, str]: 169 entries (the keys of ``raft_large()``), the
         ``norm3`` aliases excluded (see :func:`shortcut_norm_aliases`).
     """
     keys = _encoder_key_map('fnet', 'feature_encoder', batch_norm=False)
@@ -147,7 +147,7 @@ def convert_raft(
             or without the ``module.`` prefix of ``nn.DataParallel``.
 
     Returns:
-        OrderedDict[str, Tensor]: the 172 keys of ``raft_large()`` (float
+        OrderedDict[str, Tensor]: the 169 keys of ``raft_large()`` (float
         parameters and BatchNorm buffers unchanged, int64
         ``num_batches_tracked``), ready for ``load_state_dict(strict=True)``.
 

@@ -107,3 +107,11 @@ class CRWResNet(ResNet):
         for module in self.modules():
             if isinstance(module, nn.Conv2d) and any(module.padding):
                 module.padding_mode = padding_mode
+
+    def train(self, mode: bool = True) -> 'CRWResNet':
+        """Set training mode (BatchNorm stays in eval mode when
+        ``norm_eval``) and return ``self`` like :meth:`nn.Module.train`
+        (mmseg's ``ResNet.train`` returns None, which breaks
+        ``model.eval()(x)``)."""
+        super().train(mode)
+        return self
