@@ -200,3 +200,15 @@ def test_main_needs_trusted_and_writes_meta(crw, tmp_path, monkeypatch):
     model = _load_backbone(saved['state_dict'], saved['meta']['backbone'])
     torch.testing.assert_close(model.conv1.weight,
                                sd['encoder.model.conv1.weight'])
+
+
+def test_main_names_the_file_on_a_bad_checkpoint(crw, tmp_path, monkeypatch):
+    _, sd = crw
+    src = tmp_path / 'wrapped.pth'
+    torch.save({'model': {f'module.{k}': v for k, v in sd.items()}}, src)
+    monkeypatch.setattr(
+        sys, 'argv', ['crw2mmvseg', str(src),
+                      str(tmp_path / 'out.pth')])
+    with pytest.raises(ValueError, match=r'wrapped\.pth: no key starts with'):
+        converter.main()
+    assert not (tmp_path / 'out.pth').exists()

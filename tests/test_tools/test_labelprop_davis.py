@@ -37,6 +37,18 @@ def test_save_init_checkpoint_of_weight_free_model(tmp_path):
     assert torch.load(out)['meta']['config'].endswith(osp.basename(CONFIG))
 
 
+def test_save_init_checkpoint_seed_fixes_random_weights(tmp_path):
+    config = osp.join(REPO, 'configs', 'labelprop',
+                      'labelprop_r18-random_davis2016-480p.py')
+    first, again, other = (save_init_checkpoint(
+        [config, str(tmp_path / f'{i}.pth'), '--seed',
+         str(seed)])['state_dict'] for i, seed in enumerate((0, 0, 1)))
+    key = 'backbone.layer3.1.conv2.weight'
+    assert first[key].shape == (256, 256, 3, 3)
+    assert torch.equal(first[key], again[key])
+    assert not torch.equal(first[key], other[key])
+
+
 def test_tools_test_on_real_davis2016_video(tmp_path):
     if not osp.isdir(DAVIS2016):
         pytest.skip(f'{DAVIS2016} is absent: the real DAVIS-2016 fixture '

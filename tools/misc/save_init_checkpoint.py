@@ -20,6 +20,7 @@ from typing import List, Optional
 import torch
 from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
+from mmengine.runner import set_random_seed
 from mmengine.utils import mkdir_or_exist
 
 import mmvseg
@@ -36,6 +37,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         nargs='+',
         action=DictAction,
         help='override settings of the config, key=value')
+    parser.add_argument(
+        '--seed',
+        type=int,
+        default=0,
+        help='random seed of the initialisation (default 0)')
     return parser.parse_args(argv)
 
 
@@ -54,6 +60,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
+    set_random_seed(args.seed)
     model = MODELS.build(cfg.model)
     model.init_weights()
     checkpoint = dict(
@@ -61,6 +68,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
                     for k, v in model.state_dict().items()},
         meta=dict(
             config=osp.abspath(args.config),
+            seed=args.seed,
             mmvseg_version=mmvseg.__version__))
     if osp.dirname(args.out):
         mkdir_or_exist(osp.dirname(args.out))

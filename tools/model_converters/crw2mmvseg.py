@@ -124,7 +124,8 @@ def convert_crw(state_dict: Mapping[str, Tensor],
             shape (e.g. a wrong ``depth``). Up to 5 keys are named.
     """
     encoder = extract_encoder(state_dict, prefix)
-    target = CRWResNet(depth=depth).state_dict()
+    with torch.device('meta'):  # names and shapes only, no memory
+        target = CRWResNet(depth=depth).state_dict()
     for name in target:
         if name.endswith(TRACKED) and name not in encoder:
             encoder[name] = torch.tensor(0, dtype=torch.long)
@@ -143,6 +144,15 @@ def convert_crw(state_dict: Mapping[str, Tensor],
 
 
 def main(argv: Optional[list] = None) -> None:
+    """Command line entry: ``src dst [--depth] [--prefix] [--padding-mode]
+    [--trusted]`` (``argv`` defaults to ``sys.argv[1:]``).
+
+    Raises:
+        FileNotFoundError: ``src`` is not a file.
+        ValueError: ``src`` cannot be read (e.g. it stores non-tensor
+            objects and ``--trusted`` is not given) or fails
+            :func:`convert_crw` (the message starts with ``src``).
+    """
     parser = argparse.ArgumentParser(
         description='Convert an ajabri/videowalk CRW checkpoint (or a '
         'torchvision-layout ResNet-50) to mmvseg CRWResNet backbone keys.')

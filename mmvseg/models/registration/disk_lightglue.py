@@ -26,8 +26,7 @@ import re
 from typing import Dict, List, Optional, Tuple
 
 import torch
-from kornia.feature import DISK, LightGlue
-from kornia.feature.disk.structs import DISKFeatures
+from kornia.feature import DISK, DISKFeatures, LightGlue
 from kornia.geometry import RANSAC
 from mmengine.logging import print_log
 from mmengine.model import BaseModule
@@ -330,9 +329,12 @@ class DiskLightGlueRegistration(BaseModule):
         if not torch.isfinite(homography).all():
             return self._identity_with_warning(
                 f'non-finite homography from {n} matches')
-        if torch.linalg.det(homography).abs() < 1e-8:
+        if not homography.any():
             return self._identity_with_warning(
                 f'RANSAC found no homography from {n} matches')
+        if torch.linalg.det(homography).abs() < 1e-8:
+            return self._identity_with_warning(
+                f'degenerate homography from {n} matches')
         return homography
 
     def estimate_pair(self, frame_src: Tensor, frame_dst: Tensor) -> Tensor:
