@@ -7,8 +7,8 @@ Source layout: princeton-vl/RAFT ``core/raft.py`` ``RAFT(args)`` with
 ``core/update.py`` ``BasicUpdateBlock``), as saved by its ``train.py``
 through ``nn.DataParallel``, i.e. every key starts with ``module.``; e.g.
 ``raft-things.pth`` (Chairs -> Things) from the authors' ``models.zip``
-(``download_models.sh``: https://dl.dropboxusercontent.com/s/4j4z58wuv8o0mfz/models.zip),
-the RAFT weights of FraunhoferIVI/SSP (methods.md §1.4). Keys without the
+(:data:`RAFT_MODELS_URL`, from their ``download_models.sh``), the RAFT
+weights of FraunhoferIVI/SSP (methods.md §1.4). Keys without the
 prefix are accepted as well.
 
 Target: ``torchvision.models.optical_flow.raft_large`` (Teed & Deng, ECCV
@@ -51,6 +51,9 @@ from mmvseg.utils.checkpoint_conversion import (read_source_checkpoint,
                                                rename_strict,
                                                save_converted_checkpoint)
 
+#: The authors' archive with raft-things.pth (download by hand).
+RAFT_MODELS_URL = ('https://dl.dropboxusercontent.com/s/4j4z58wuv8o0mfz/'
+                   'models.zip')
 PREFIX = 'module.'
 CONV = ('weight', 'bias')
 BATCH_NORM = ('weight', 'bias', 'running_mean', 'running_var',

@@ -132,6 +132,8 @@ def convert_sam2_hiera(state_dict: Mapping[str, Tensor],
 
 
 def main(argv: Optional[list] = None) -> None:
+    """Command line: ``src dst [--arch ARCH]`` (``argv`` defaults to
+    ``sys.argv[1:]``); writes ``{'state_dict', 'meta'}`` to ``dst``."""
     parser = argparse.ArgumentParser(
         description='Convert the image encoder trunk of an original SAM 2 '
         'checkpoint (facebookresearch/sam2) to mmvseg SAM2Hiera backbone '

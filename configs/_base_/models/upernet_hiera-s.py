@@ -8,7 +8,8 @@
 # model.backbone.init_cfg = dict(type='Pretrained', checkpoint=PATH,
 #                                prefix='backbone.').
 # Input: BGR images as loaded by mmcv, normalised with the ImageNet RGB
-# mean/std. H and W must be multiples of 32 (736x1280 and 736x736 are).
+# mean/std. Use H and W multiples of 32 (736x1280 and 736x736 are);
+# SAM2Hiera raises a ValueError for sizes it cannot take.
 # Logits: the head predicts at stride 4; the paper upsamples them to the
 # input size bicubically (F.interpolate(mode='bicubic',
 # align_corners=False)) before the loss and fusion, mmseg bilinearly; the

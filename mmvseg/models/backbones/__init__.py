@@ -1,6 +1,11 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
 from .crw_resnet import CRWResNet
 from .espnet import ESPBlock, ESPNetEncoder, NormPReLU
+from .hiera import SAM2Hiera
 from .raw_pixel import RawPixelBackbone
+from .vit_patch_tokens import ViTPatchTokens
 
-__all__ = ['CRWResNet', 'ESPBlock', 'ESPNetEncoder', 'NormPReLU', 'RawPixelBackbone']
+__all__ = [
+    'CRWResNet', 'ESPBlock', 'ESPNetEncoder', 'NormPReLU', 'RawPixelBackbone',
+    'SAM2Hiera', 'ViTPatchTokens'
+]

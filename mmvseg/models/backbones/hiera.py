@@ -23,8 +23,6 @@ HIERA_ARCHS: Dict[str, Tuple[Tuple[int, ...], Tuple[int, ...]]] = {
     'sam2_hiera_small': ((96, 192, 384, 768), (1, 2, 11, 2)),
     'sam2_hiera_base_plus': ((112, 224, 448, 896), (2, 3, 16, 3)),
 }
-#: Output strides of the four stages (pixels per feature cell).
-HIERA_STRIDES: Tuple[int, ...] = (4, 8, 16, 32)
 #: Prefix of the timm parameter names inside :class:`SAM2Hiera`
 #: (``trunk`` is the timm ``FeatureGetterNet``, ``model`` its ``HieraDet``).
 TIMM_PREFIX = 'trunk.model.'

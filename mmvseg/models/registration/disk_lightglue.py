@@ -9,13 +9,11 @@ and a RANSAC homography, all from kornia. Weights are read from local files
 only; nothing is downloaded. The files are those kornia would fetch:
 
 - ``disk_weights``: ``depth-save.pth`` of cvlab-epfl/disk
-  (https://raw.githubusercontent.com/cvlab-epfl/disk/master/depth-save.pth,
-  mirrored at https://huggingface.co/kornia/disk/resolve/main/depth-save.pth),
-  a dict whose ``'extractor'`` entry is the state dict of
+  (:data:`DISK_WEIGHTS_URLS`, the URLs kornia's ``DISK.from_pretrained(
+  'depth')`` tries), a dict whose ``'extractor'`` entry is the state dict of
   ``kornia.feature.DISK()``; a plain ``DISK`` state dict also works.
 - ``lightglue_weights``: ``disk_lightglue.pth`` of cvg/LightGlue
-  (https://github.com/cvg/LightGlue/releases/download/v0.1_arxiv/disk_lightglue.pth,
-  mirrored at https://huggingface.co/kornia/lightglue/resolve/main/disk_lightglue.pth),
+  (:data:`LIGHTGLUE_WEIGHTS_URLS`, those of kornia's ``LightGlue('disk')``),
   the state dict of LightGlue for 128-d DISK descriptors, in the legacy
   (``self_attn.<i>.*``, ``cross_attn.<i>.*``) or in kornia's
   (``transformers.<i>.self_attn.*``) key layout.
@@ -35,6 +33,18 @@ from torch import Tensor
 from mmvseg.models.losses.temporal_consistency_loss import imagenet_normalize
 from mmvseg.registry import MODELS
 
+#: Where to download ``disk_weights`` by hand (not used by the code).
+DISK_WEIGHTS_URLS = (
+    'https://huggingface.co/kornia/disk/resolve/main/depth-save.pth',
+    'https://raw.githubusercontent.com/cvlab-epfl/disk/master/depth-save.pth',
+)
+#: Where to download ``lightglue_weights`` by hand (not used by the code).
+LIGHTGLUE_WEIGHTS_URLS = (
+    'https://huggingface.co/kornia/lightglue/resolve/main/'
+    'disk_lightglue.pth',
+    'https://github.com/cvg/LightGlue/releases/download/v0.1_arxiv/'
+    'disk_lightglue.pth',
+)
 _LEGACY_ATTENTION = re.compile(r'^(self_attn|cross_attn)\.(\d+)\.')
 
 
@@ -123,7 +133,8 @@ def load_lightglue_disk(path: Optional[str], **overrides) -> LightGlue:
         try:
             result = matcher.load_state_dict(state, strict=False)
         except RuntimeError as err:
-            raise ValueError(f'{path}: wrong LightGlue weights: {err}') from err
+            raise ValueError(
+                f'{path}: wrong LightGlue weights: {err}') from err
         parameters = dict(matcher.named_parameters())
         missing = [k for k in result.missing_keys if k in parameters]
         if missing or result.unexpected_keys:
@@ -154,8 +165,8 @@ class DiskLightGlueRegistration(BaseModule):
 
     The repo used kornia 0.8.0, whose ``RANSAC(inl_th=2.5)`` compares the
     *squared* one-way transfer error with 2.5, i.e. an inlier lies within
-    sqrt(2.5) ~ 1.58 px, scores by inlier count and refits on all inliers.
-    kornia 0.9 takes the threshold in pixels and defaults to other scoring
+    sqrt(2.5) ~ 1.58 px; older kornia RANSAC also scored by inlier count and
+    refitted on all inliers (not checked in 0.8.0 itself). kornia 0.9 takes the threshold in pixels and defaults to other scoring
     and refinement, so the default ``ransac_cfg`` is the closest kornia 0.9
     setting: ``inl_th=sqrt(2.5), batch_size=2048, max_iter=10,
     confidence=0.99, max_lo_iters=5, score_type='ransac',

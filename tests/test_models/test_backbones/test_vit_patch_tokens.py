@@ -29,22 +29,22 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
-@pytest.fixture(scope='module')
-def vits16():
-    torch.manual_seed(0)
-    model = MODELS.build(dict(type='ViTPatchTokens', arch='vit_small_patch16')).eval()
+def _build(arch, seed):
+    torch.manual_seed(seed)
+    model = MODELS.build(dict(type='ViTPatchTokens', arch=arch)).eval()
     with torch.no_grad():  # a table with structure at the scale of tokens
         model.pos_embed.normal_()
     return model
+
+
+@pytest.fixture(scope='module')
+def vits16():
+    return _build('vit_small_patch16', 0)
 
 
 @pytest.fixture(scope='module')
 def vits8():
-    torch.manual_seed(1)
-    model = MODELS.build(dict(type='ViTPatchTokens', arch='vit_small_patch8')).eval()
-    with torch.no_grad():  # a table with structure at the scale of tokens
-        model.pos_embed.normal_()
-    return model
+    return _build('vit_small_patch8', 1)
 
 
 def _timm_reference(model):

@@ -13,7 +13,8 @@ from kornia.feature import (DISK, DISKFeatures, LightGlue, LightGlueMatcher,
                             laf_from_center_scale_ori)
 
 from mmvseg.models.registration.disk_lightglue import (
-    DiskLightGlueRegistration, lightglue_disk_config)
+    DISK_WEIGHTS_URLS, LIGHTGLUE_WEIGHTS_URLS, DiskLightGlueRegistration,
+    lightglue_disk_config)
 from mmvseg.registry import MODELS
 
 H_TRUE = np.array([[1.02, 0.03, 4.0], [-0.02, 0.99, -3.0],
@@ -267,6 +268,13 @@ def test_bad_arguments(registration):
         DiskLightGlueRegistration(ransac_cfg=dict(model_type='affine'))
     with pytest.raises(ValueError, match=r'\(N, 3, H, W\)'):
         registration(torch.zeros(1, 3, 8, 8), torch.zeros(1, 3, 8, 9))
+
+
+def test_documented_urls_are_kornias():
+    assert DISK_WEIGHTS_URLS == tuple(kornia.feature.disk.disk.urls['depth'])
+    assert LIGHTGLUE_WEIGHTS_URLS == (
+        kornia.core.download.hf_url('lightglue', 'disk_lightglue.pth'),
+        LightGlue.url.format(LightGlue.version, 'disk'))
 
 
 def test_registry_and_frozen_eval_mode(weights):
