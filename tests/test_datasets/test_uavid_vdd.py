@@ -55,7 +55,10 @@ def test_metainfo():
 
 def test_train_and_test_items(uavid_root):
     train = UAVidVDDDataset(
-        data_root=uavid_root, ann_file='train.txt', ref_offsets=[-1])
+        data_root=uavid_root,
+        ann_file='train.txt',
+        ref_offsets=[-1],
+        serialize_data=False)
     (item, ) = [train.get_data_info(i) for i in range(len(train))]
     assert item['video_id'] == '0_seq1_0' and item['video_length'] == 5
     assert [f['frame_id'] for f in item['frames']] == [4, 5]
@@ -66,7 +69,10 @@ def test_train_and_test_items(uavid_root):
     assert item['frames'][1]['num_classes'] == 8
 
     val = UAVidVDDDataset(
-        data_root=uavid_root, ann_file='val.txt', test_mode=True)
+        data_root=uavid_root,
+        ann_file='val.txt',
+        test_mode=True,
+        serialize_data=False)
     (clip, ) = [val.get_data_info(i) for i in range(len(val))]
     assert [f['frame_id'] for f in clip['frames']] == [101, 102, 103, 104]
     assert [f['seg_map_path'] is None for f in clip['frames']] == \
@@ -86,7 +92,8 @@ def _load(item):
 
 
 def test_labels_are_train_ids(uavid_root, write_png):
-    train = UAVidVDDDataset(data_root=uavid_root, ann_file='train.txt')
+    train = UAVidVDDDataset(
+        data_root=uavid_root, ann_file='train.txt', serialize_data=False)
     gt = _load(train.get_data_info(0))['gt_seg_map'][1]
     expected = np.arange(48).reshape(6, 8) % 9
     expected[expected == 8] = 255
@@ -103,23 +110,28 @@ def test_layout_errors(uavid_root, write_png):
         f.write('2_seq3_0\n')
     with pytest.raises(FileNotFoundError,
                        match='2_seq3_0.*frame folder of clip'):
-        UAVidVDDDataset(data_root=uavid_root, ann_file='train.txt')
+        UAVidVDDDataset(
+            data_root=uavid_root, ann_file='train.txt', serialize_data=False)
     img = np.zeros((6, 8, 3), np.uint8)
     write_png(osp.join(clip_dir, 'origin', 'cover.png'), img)
     with pytest.raises(ValueError, match='cover.png: frame name must end'):
-        UAVidVDDDataset(data_root=uavid_root, test_mode=True)
+        UAVidVDDDataset(
+            data_root=uavid_root, test_mode=True, serialize_data=False)
     os.remove(osp.join(clip_dir, 'origin', 'cover.png'))
     write_png(osp.join(clip_dir, 'origin', '5.png'), img)
     with pytest.raises(ValueError, match='frame number 5 also used'):
-        UAVidVDDDataset(data_root=uavid_root, test_mode=True)
+        UAVidVDDDataset(
+            data_root=uavid_root, test_mode=True, serialize_data=False)
     os.remove(osp.join(clip_dir, 'origin', '5.png'))
     write_png(osp.join(clip_dir, 'mask', '000009.png'), img[..., 0])
     with pytest.raises(FileNotFoundError, match='000009.png: frame not found'):
-        UAVidVDDDataset(data_root=uavid_root, test_mode=True)
+        UAVidVDDDataset(
+            data_root=uavid_root, test_mode=True, serialize_data=False)
     os.remove(osp.join(clip_dir, 'mask', '000009.png'))
     os.makedirs(osp.join(uavid_root, 'data', '5_seq9_0', 'origin'))
     with pytest.raises(ValueError, match='5_seq9_0.*has no frames'):
-        UAVidVDDDataset(data_root=uavid_root, test_mode=True)
+        UAVidVDDDataset(
+            data_root=uavid_root, test_mode=True, serialize_data=False)
 
 
 def test_config_pipelines(uavid_root, write_png):
