@@ -1,14 +1,18 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
+from .aerial_video import AerialClipDataset
 from .base_video_dataset import BaseVideoSegDataset
 from .camvid_video import CamVidVideoDataset, parse_camvid_name
 from .davis import DAVISDataset, davis_object_classes
+from .ruralscapes import RuralScapesDataset
 from .transforms import (LoadFrameFromFile, LoadVideoAnnotations,
                          PackVideoSegInputs, VideoFrameSample,
                          VideoPhotoMetricDistortion)
+from .uavid_vdd import UAVidVDDDataset
 
 __all__ = [
-    'BaseVideoSegDataset', 'CamVidVideoDataset', 'DAVISDataset',
-    'LoadFrameFromFile', 'LoadVideoAnnotations', 'PackVideoSegInputs',
+    'AerialClipDataset', 'BaseVideoSegDataset', 'CamVidVideoDataset',
+    'DAVISDataset', 'LoadFrameFromFile', 'LoadVideoAnnotations',
+    'PackVideoSegInputs', 'RuralScapesDataset', 'UAVidVDDDataset',
     'VideoFrameSample', 'VideoPhotoMetricDistortion', 'davis_object_classes',
     'parse_camvid_name'
 ]

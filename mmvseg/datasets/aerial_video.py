@@ -20,12 +20,12 @@ This module holds both sides of that layout:
   cutting, resuming, reporting corrupt archive members); each converter
   subclasses it with its dataset's rules.
 
-mmvseg additions to the repository's layout (see :class:`AerialVideoConverter`):
-labels are stored as final train ids (``0..K-1``, 255 ignored) at the frame
-size, a second copy ``data_<W>x<H>/`` holds the frames and labels exactly as
-the repository feeds them to the network (736x1280 by default), and
-``.convert_state/`` holds the per-sequence markers that make a conversion
-resumable.
+mmvseg additions to the repository's layout (see
+:class:`AerialVideoConverter`): labels are stored as final train ids
+(``0..K-1``, 255 ignored) at the frame size, a second copy
+``data_<W>x<H>/`` holds the frames and labels exactly as the repository
+feeds them to the network (736x1280 by default), and ``.convert_state/``
+holds the per-sequence markers that make a conversion resumable.
 """
 import argparse
 import contextlib
@@ -347,9 +347,6 @@ def decode_image(data: bytes, where: str, flag: int) -> np.ndarray:
     if img is None:
         raise MemberError(where, 'cannot decode the image (corrupt or '
                           'truncated file)')
-    if data[:8] == b'\x89PNG\r\n\x1a\n' and \
-            not data.rstrip().endswith(b'IEND\xaeB`\x82'):
-        raise MemberError(where, 'truncated PNG (no IEND chunk)')
     return img
 
 
@@ -483,8 +480,8 @@ class AerialVideoConverter:
     Subclasses give the dataset's rules through the hooks
     :meth:`find_sequences`, :meth:`frame_stem`, :meth:`extract_frame`,
     :meth:`select_frames`, :meth:`label_frames` and :meth:`read_label`, and
-    the class attributes ``num_classes``, ``clip_len``, ``min_clip_len``,
-    ``require_label`` and ``val_sequences``. :meth:`run` then, for every
+    the class attributes ``clip_len``, ``min_clip_len``, ``require_label``
+    and ``val_sequences``. :meth:`run` then, for every
     sequence (sorted by :func:`natural_key`):
 
     1. decodes the video with OpenCV, writes the frames that
@@ -520,8 +517,8 @@ class AerialVideoConverter:
       not at every read) and at the frame size (the repository keeps them at
       source resolution and resizes at read time; mmvseg checks that a label
       has its frame's size);
-    - frames the repository writes and then drops (UAVid frame 0, the last
-      RuralScapes frame) are deleted before publishing.
+    - frames the repository extracts and then drops are not published (UAVid
+      frame 0 is deleted, the last RuralScapes frame is not even written).
 
     Resuming: a sequence whose marker says ``complete`` is skipped (its size
     must match, else ValueError); any other sequence is converted again from
@@ -546,7 +543,6 @@ class AerialVideoConverter:
     """
 
     #: set by subclasses
-    num_classes: int = 0
     clip_len: int = 0
     min_clip_len: int = 0
     require_label: bool = False
@@ -610,6 +606,10 @@ class AerialVideoConverter:
         if self.scaled_size:
             copies.append('data_{}x{}'.format(*self.scaled_size))
         return copies
+
+    def close(self) -> None:
+        """Close the archives."""
+        self.archives.close()
 
     def warn(self, message: str) -> None:
         """Log a warning (skipped input the repository skips too)."""

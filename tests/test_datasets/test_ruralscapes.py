@@ -83,6 +83,12 @@ def test_all_clips_without_list(rural_root):
         [False, True, False, False]
 
 
+def test_missing_clip_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match='data: clip folder not found'):
+        RuralScapesDataset(
+            data_root=str(tmp_path), test_mode=True, serialize_data=False)
+
+
 def test_config_test_pipeline(rural_root, write_png):
     cfg = Config.fromfile(
         osp.join(REPO_ROOT, 'configs', '_base_', 'datasets',

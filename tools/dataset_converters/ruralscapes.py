@@ -41,7 +41,8 @@ Rules of FraunhoferIVI/SSP (``tools/extract_frames_ruralscapes.py``,
   DJI_0116; the others are train; videos without a label folder are
   skipped.
 
-mmvseg decisions (see :class:`mmvseg.datasets.aerial_video.AerialVideoConverter`):
+mmvseg decisions (see
+:class:`mmvseg.datasets.aerial_video.AerialVideoConverter`):
 videos are numbered in natural order (the repository: ``os.listdir``
 order); labels are matched to frames, and sorted, by the frame number that
 ends their name (the repository: by file name, the same for zero-padded
@@ -131,7 +132,6 @@ class RuralScapesConverter(AerialVideoConverter):
     Raises:
         FileNotFoundError / ValueError: a missing or unreadable archive.
     """
-    num_classes = NUM_CLASSES
     clip_len = 50
     min_clip_len = 10
     require_label = True
@@ -214,7 +214,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         size=args.size,
         scaled_size=args.scaled_size,
         nproc=args.nproc)
-    return report(converter.run())
+    try:
+        return report(converter.run())
+    finally:
+        converter.close()
 
 
 if __name__ == '__main__':

@@ -4,7 +4,7 @@
 Usage::
 
     python tools/dataset_converters/uavid_vdd.py \\
-        uavid_v1.5_official_release.zip UAVid7-<date>-001.zip [more VDD zips] \\
+        uavid_v1.5_official_release.zip UAVid7-<date>-001.zip [VDD zips] \\
         -o data/UAVid [--size 2560x1440] [--scaled-size 1280x736|none] \\
         [--nproc 1]
 
@@ -48,7 +48,8 @@ Rules of FraunhoferIVI/SSP (``process_dataset.sh``,
 - val sequences: seq16, seq17, seq18, seq19, seq20, seq36, seq37; the other
   sequences of both release folders are train.
 
-mmvseg decisions (see :class:`mmvseg.datasets.aerial_video.AerialVideoConverter`):
+mmvseg decisions (see
+:class:`mmvseg.datasets.aerial_video.AerialVideoConverter`):
 sequences are numbered in natural order (the repository: ``os.listdir``
 order); labels are stored as train ids at the frame size (Pillow nearest);
 the ``--scaled-size`` copy holds the frames and labels as the repository
@@ -141,7 +142,6 @@ class UAVidVDDConverter(AerialVideoConverter):
     Raises:
         FileNotFoundError / ValueError: a missing or unreadable archive.
     """
-    num_classes = NUM_CLASSES
     clip_len = 100
     min_clip_len = 50
     require_label = False
@@ -168,6 +168,10 @@ class UAVidVDDConverter(AerialVideoConverter):
             if match:
                 self._vdd_labels[match.group(1)].setdefault(
                     int(match.group(2)), name)
+
+    def close(self) -> None:
+        super().close()
+        self.vdd.close()
 
     def find_sequences(self) -> List[SequenceSource]:
         names = set(self._videos) | set(self._labels)
@@ -239,7 +243,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                                   size=args.size,
                                   scaled_size=args.scaled_size,
                                   nproc=args.nproc)
-    return report(converter.run())
+    try:
+        return report(converter.run())
+    finally:
+        converter.close()
 
 
 if __name__ == '__main__':
