@@ -3,6 +3,7 @@
 import importlib.util
 import os
 import os.path as osp
+import re
 import shutil
 import zipfile
 
@@ -11,7 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmvseg.datasets.aerial_video import parse_size
+from mmvseg.datasets.conversion.archives import ArchiveSet
+from mmvseg.datasets.conversion.cli import parse_size
 from mmvseg.datasets.ruralscapes import RuralScapesDataset
 from mmvseg.datasets.uavid_vdd import UAVidVDDDataset
 
@@ -563,3 +565,23 @@ def test_converter_arguments(tmp_path):
                    dict(nproc=0)):
         with pytest.raises(ValueError, match='sizes must be|nproc must be'):
             rural_tool.RuralScapesConverter([empty], str(tmp_path), **kwargs)
+
+
+def test_members_by_sequence(tmp_path, warnings_log):
+    source = _zip(tmp_path / 'a.zip', {
+        'x/videos/s1.mp4': b'v', 'x/videos/s1.avi': b'w',
+        'x/labels/s1/f_000007.png': b'', 'x/labels/s1/cover.png': b'',
+        'x/labels/s2/000003.png': b''})
+    archives = ArchiveSet([source])
+    # the first member in sorted order wins
+    assert archives.members_by_sequence(
+        re.compile(r'videos/([^/.]+)\.')) == {'s1': 'x/videos/s1.avi'}
+    labels = archives.frames_by_sequence(
+        re.compile(r'labels/([^/]+)/([^/]+)\.png$'))
+    assert labels == {'s1': {7: 'x/labels/s1/f_000007.png'},
+                      's2': {3: 'x/labels/s2/000003.png'}}
+    assert labels['s3'] == {}
+    assert warnings_log == [f'{source}:x/labels/s1/cover.png: frame name '
+                            'must end with its frame number (e.g. '
+                            '000123.png); skipped']
+    archives.close()

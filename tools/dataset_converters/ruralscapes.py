@@ -42,7 +42,7 @@ Rules of FraunhoferIVI/SSP (``tools/extract_frames_ruralscapes.py``,
   skipped.
 
 mmvseg decisions (see
-:class:`mmvseg.datasets.aerial_video.AerialVideoConverter`):
+:class:`mmvseg.datasets.conversion.aerial_video.AerialVideoConverter`):
 videos are numbered in natural order (the repository: ``os.listdir``
 order); labels are matched to frames, and sorted, by the frame number that
 ends their name (the repository: by file name, the same for zero-padded
@@ -61,20 +61,18 @@ the exit status is 1; a second run converts only the videos left
 incomplete.
 """
 import argparse
-import os.path as osp
 import re
 import sys
-from collections import defaultdict
-from typing import Dict, List, Optional, Sequence
+from typing import List, Optional, Sequence
 
 import cv2
 import numpy as np
 
-from mmvseg.datasets.aerial_video import (AerialVideoConverter, ArchiveSet,
-                                          SequenceSource, add_common_args,
-                                          colour_lut, decode_image,
-                                          parse_frame_number, report,
-                                          rgb_to_index, to_train_ids)
+from mmvseg.datasets.conversion import (AerialVideoConverter, ArchiveSet,
+                                        SequenceSource, add_common_args,
+                                        colour_lut, converter_options,
+                                        rgb_to_index, run_converter,
+                                        to_train_ids)
 
 #: RGB -> stored id (``mapping_list`` of
 #: ``tools/extract_frames_ruralscapes.py``); other colours -> 0.
@@ -99,7 +97,7 @@ VAL_SEQUENCES = ('DJI_0051', 'DJI_0056', 'DJI_0061', 'DJI_0086', 'DJI_0088',
                  'DJI_0089', 'DJI_0116')
 
 _VIDEO_RE = re.compile(r'(?:^|/)videos/([^/]+)\.(?:mp4|avi|mov)$', re.I)
-_LABEL_RE = re.compile(r'(?:^|/)labels/manual_labels/([^/]+)/([^/]+\.png)$')
+_LABEL_RE = re.compile(r'(?:^|/)labels/manual_labels/([^/]+)/([^/]+)\.png$')
 
 
 def ruralscapes_label(bgr: np.ndarray,
@@ -141,23 +139,9 @@ class RuralScapesConverter(AerialVideoConverter):
                  **kwargs) -> None:
         super().__init__(ArchiveSet(sources), out_dir, **kwargs)
         self.lut = colour_lut(RURALSCAPES_COLOURS)
-        self._videos: Dict[str, str] = {}
-        self._labels: Dict[str, Dict[int, str]] = defaultdict(dict)
-        for name in self.archives.names:
-            match = _VIDEO_RE.search(name)
-            if match:
-                self._videos.setdefault(match.group(1), name)
-                continue
-            match = _LABEL_RE.search(name)
-            if match is None:
-                continue
-            try:
-                index = parse_frame_number(self.archives.where(name),
-                                           osp.splitext(match.group(2))[0])
-            except ValueError as e:
-                self.warn(f'{e}; skipped')
-                continue
-            self._labels[match.group(1)].setdefault(index, name)
+        self._videos = self.archives.members_by_sequence(_VIDEO_RE)
+        # labels whose name lacks a trailing frame number: warned, skipped
+        self._labels = self.archives.frames_by_sequence(_LABEL_RE)
 
     def find_sequences(self) -> List[SequenceSource]:
         unlabelled = sorted(set(self._videos) - set(self._labels))
@@ -189,10 +173,8 @@ class RuralScapesConverter(AerialVideoConverter):
 
     def read_label(self, seq: SequenceSource, index: int) -> np.ndarray:
         name = self._labels[seq.name][index]
-        bgr = decode_image(
-            self.archives.read(name), self.archives.where(name),
-            cv2.IMREAD_COLOR)
-        return ruralscapes_label(bgr, self.lut)
+        return ruralscapes_label(
+            self.archives.read_image(name, cv2.IMREAD_COLOR), self.lut)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -208,16 +190,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the conversion; returns the exit status (1: damaged members)."""
     args = parse_args(argv)
-    converter = RuralScapesConverter(
-        args.sources,
-        args.out_dir,
-        size=args.size,
-        scaled_size=args.scaled_size,
-        nproc=args.nproc)
-    try:
-        return report(converter.run())
-    finally:
-        converter.close()
+    return run_converter(
+        RuralScapesConverter(args.sources, args.out_dir,
+                             **converter_options(args)))
 
 
 if __name__ == '__main__':

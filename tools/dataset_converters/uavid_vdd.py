@@ -49,7 +49,7 @@ Rules of FraunhoferIVI/SSP (``process_dataset.sh``,
   sequences of both release folders are train.
 
 mmvseg decisions (see
-:class:`mmvseg.datasets.aerial_video.AerialVideoConverter`):
+:class:`mmvseg.datasets.conversion.aerial_video.AerialVideoConverter`):
 sequences are numbered in natural order (the repository: ``os.listdir``
 order); labels are stored as train ids at the frame size (Pillow nearest);
 the ``--scaled-size`` copy holds the frames and labels as the repository
@@ -65,17 +65,16 @@ the sequences left incomplete.
 import argparse
 import re
 import sys
-from collections import defaultdict
-from typing import Dict, List, Optional, Sequence
+from typing import List, Optional, Sequence
 
 import cv2
 import numpy as np
 
-from mmvseg.datasets.aerial_video import (AerialVideoConverter, ArchiveSet,
-                                          MemberError, SequenceSource,
-                                          add_common_args, colour_lut,
-                                          decode_image, report, rgb_to_index,
-                                          to_train_ids)
+from mmvseg.datasets.conversion import (AerialVideoConverter, ArchiveSet,
+                                        MemberError, SequenceSource,
+                                        add_common_args, colour_lut,
+                                        converter_options, rgb_to_index,
+                                        run_converter, to_train_ids)
 
 #: UAVid RGB -> stored id (``process_and_merge_masks`` of
 #: ``tools/organize_uavid.py``); other colours -> 0.
@@ -152,22 +151,9 @@ class UAVidVDDConverter(AerialVideoConverter):
         super().__init__(ArchiveSet(uavid), out_dir, **kwargs)
         self.vdd = ArchiveSet(vdd)
         self.lut = colour_lut(UAVID_COLOURS)
-        self._videos: Dict[str, str] = {}
-        self._labels: Dict[str, Dict[int, str]] = defaultdict(dict)
-        self._vdd_labels: Dict[str, Dict[int, str]] = defaultdict(dict)
-        for name in self.archives.names:
-            match = _VIDEO_RE.search(name)
-            if match:
-                self._videos.setdefault(match.group(1), name)
-            match = _LABEL_RE.search(name)
-            if match:
-                self._labels[match.group(1)].setdefault(
-                    int(match.group(2)), name)
-        for name in self.vdd.names:
-            match = _VDD_RE.search(name)
-            if match:
-                self._vdd_labels[match.group(1)].setdefault(
-                    int(match.group(2)), name)
+        self._videos = self.archives.members_by_sequence(_VIDEO_RE)
+        self._labels = self.archives.frames_by_sequence(_LABEL_RE)
+        self._vdd_labels = self.vdd.frames_by_sequence(_VDD_RE)
 
     def close(self) -> None:
         super().close()
@@ -208,12 +194,8 @@ class UAVidVDDConverter(AerialVideoConverter):
     def read_label(self, seq: SequenceSource, index: int) -> np.ndarray:
         uavid_name = self._labels[seq.name][index]
         vdd_name = self._vdd_labels[seq.name][index]
-        uavid = decode_image(
-            self.archives.read(uavid_name), self.archives.where(uavid_name),
-            cv2.IMREAD_COLOR)
-        vdd = decode_image(
-            self.vdd.read(vdd_name), self.vdd.where(vdd_name),
-            cv2.IMREAD_GRAYSCALE)
+        uavid = self.archives.read_image(uavid_name, cv2.IMREAD_COLOR)
+        vdd = self.vdd.read_image(vdd_name, cv2.IMREAD_GRAYSCALE)
         try:
             raw = merge_labels(uavid, vdd, self.lut)
         except ValueError as e:
@@ -237,16 +219,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the conversion; returns the exit status (1: damaged members)."""
     args = parse_args(argv)
-    converter = UAVidVDDConverter([args.uavid],
-                                  args.vdd,
-                                  args.out_dir,
-                                  size=args.size,
-                                  scaled_size=args.scaled_size,
-                                  nproc=args.nproc)
-    try:
-        return report(converter.run())
-    finally:
-        converter.close()
+    return run_converter(
+        UAVidVDDConverter([args.uavid], args.vdd, args.out_dir,
+                          **converter_options(args)))
 
 
 if __name__ == '__main__':
