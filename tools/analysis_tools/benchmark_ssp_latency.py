@@ -15,7 +15,9 @@ Timed per frame, in the steady state (t >= 1, after ``--warmup`` frames):
 - ``SSP``: one step of ``SSP.predict_clip`` (image model, registration of
   frames t-1 -> t, similarity head, homography warps of the features and of
   the previous output, fusion), with its parts timed by wrapping
-  ``registration``, ``sim_head`` and ``warp_homography``;
+  ``registration.describe`` (frame t only: frame t-1 was described at the
+  previous step) and ``registration.register`` (matching + RANSAC),
+  ``sim_head`` and ``warp_homography``;
   ``other`` = SSP - image model part - registration - alpha head - warps.
 
 The image model alone and SSP alternate frame by frame on the same frames.
@@ -134,10 +136,11 @@ class PartTimer:
 def timed_parts(model, timer: PartTimer) -> Iterator[None]:
     """Time SSP's image model, registration, alpha head and warps."""
     patched = [(model, 'extract_feat'), (model, 'decode_logits'),
-               (model.registration, 'forward'), (model.sim_head, 'forward'),
+               (model.registration, 'describe'),
+               (model.registration, 'register'), (model.sim_head, 'forward'),
                (ssp_module, 'warp_homography')]
-    names = ['image model', 'image model', 'registration', 'alpha head',
-             'warps']
+    names = ['image model', 'image model', 'registration', 'registration',
+             'alpha head', 'warps']
     originals = [getattr(obj, attr) for obj, attr in patched]
     for (obj, attr), name, fn in zip(patched, names, originals):
         setattr(obj, attr, timer.wrap(name, fn))

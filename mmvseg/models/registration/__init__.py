@@ -1,9 +1,11 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
+from .base import BaseRegistration, homography_problem
 from .disk_lightglue import DiskLightGlueRegistration
-from .homography import (HomographyRegistration, scale_homography,
-                         warp_homography)
+from .homography import (HomographyRegistration, OpenCVFeatures,
+                         scale_homography, warp_homography)
 
 __all__ = [
-    'DiskLightGlueRegistration', 'HomographyRegistration', 'scale_homography',
+    'BaseRegistration', 'DiskLightGlueRegistration', 'HomographyRegistration',
+    'OpenCVFeatures', 'homography_problem', 'scale_homography',
     'warp_homography'
 ]

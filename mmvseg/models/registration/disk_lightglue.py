@@ -27,11 +27,11 @@ import torch
 from kornia.feature import DISK, DISKFeatures, LightGlue
 from kornia.geometry import RANSAC
 from mmengine.logging import print_log
-from mmengine.model import BaseModule
 from torch import Tensor
 
 from mmvseg.models.losses.temporal_consistency_loss import imagenet_normalize
 from mmvseg.registry import MODELS
+from .base import BaseRegistration
 
 #: Where to download ``disk_weights`` by hand (not used by the code).
 DISK_WEIGHTS_URLS = (
@@ -147,15 +147,17 @@ def load_lightglue_disk(path: Optional[str], **overrides) -> LightGlue:
 
 
 @MODELS.register_module()
-class DiskLightGlueRegistration(BaseModule):
+class DiskLightGlueRegistration(BaseRegistration):
     """Frame-to-frame homography from DISK + LightGlue + RANSAC (§1.3).
 
     For each pair (frame t-1 = source, frame t = destination), as
     FraunhoferIVI/SSP ``DiskFeatureRegistrator``:
 
-    1. both frames, converted by ``reg_input``, go through
-       ``DISK(images, n=num_keypoints, window_size, score_threshold,
-       pad_if_not_divisible=True)``;
+    1. (:meth:`describe`) each frame, converted by ``reg_input``, goes
+       through ``DISK(image, n=num_keypoints, window_size, score_threshold,
+       pad_if_not_divisible=True)``, one frame at a time (the repo runs the
+       pair as a batch of 2; on the CPU DISK's outputs do not depend on the
+       batch);
     2. LightGlue (kornia defaults: filter_threshold 0.1, depth_confidence
        0.95, width_confidence 0.99, 9 layers) matches the descriptors, given
        the keypoints (x, y) in pixels and the image size; this is what
@@ -166,17 +168,18 @@ class DiskLightGlueRegistration(BaseModule):
     The repo used kornia 0.8.0, whose ``RANSAC(inl_th=2.5)`` compares the
     *squared* one-way transfer error with 2.5, i.e. an inlier lies within
     sqrt(2.5) ~ 1.58 px; older kornia RANSAC also scored by inlier count and
-    refitted on all inliers (not checked in 0.8.0 itself). kornia 0.9 takes the threshold in pixels and defaults to other scoring
-    and refinement, so the default ``ransac_cfg`` is the closest kornia 0.9
-    setting: ``inl_th=sqrt(2.5), batch_size=2048, max_iter=10,
-    confidence=0.99, max_lo_iters=5, score_type='ransac',
-    local_optimization='dlt', lo_sample_size=None`` (sampling is random
-    unless ``seed`` is given).
+    refitted on all inliers (not checked in 0.8.0 itself). kornia 0.9 takes
+    the threshold in pixels and defaults to other scoring and refinement, so
+    the default ``ransac_cfg`` is the closest kornia 0.9 setting:
+    ``inl_th=sqrt(2.5), batch_size=2048, max_iter=10, confidence=0.99,
+    max_lo_iters=5, score_type='ransac', local_optimization='dlt',
+    lo_sample_size=None`` (sampling is random unless ``seed`` is given).
 
     Falls back to the identity, with a warning giving the number of matches,
     when there are fewer than ``min_matches`` matches (the repo's rule, there
     without a warning), or when RANSAC fails (kornia's all-zero model) or
-    gives a non-finite H or ``|det H| < 1e-8`` (mmvseg's choice).
+    gives a non-finite H or ``|det H| < 1e-8`` (mmvseg's choice;
+    :class:`BaseRegistration`).
 
     The networks are frozen and stay in eval mode; everything runs under
     ``torch.no_grad`` (the repo uses ``inference_mode``, whose tensors could
@@ -217,13 +220,10 @@ class DiskLightGlueRegistration(BaseModule):
                  lightglue_cfg: Optional[dict] = None,
                  ransac_cfg: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
-        super().__init__(init_cfg)
+        super().__init__(min_matches, init_cfg)
         if reg_input not in self.REG_INPUTS:
             raise ValueError(f'reg_input must be one of {self.REG_INPUTS}, '
                              f'got {reg_input!r}')
-        if min_matches < 4:
-            raise ValueError('a homography needs min_matches >= 4, got '
-                             f'{min_matches}')
         ransac_cfg = dict(ransac_cfg or {})
         if 'model_type' in ransac_cfg:
             raise ValueError('ransac_cfg cannot set model_type (always '
@@ -232,7 +232,6 @@ class DiskLightGlueRegistration(BaseModule):
         self.window_size = window_size
         self.score_threshold = score_threshold
         self.reg_input = reg_input
-        self.min_matches = min_matches
         for name, path in (('disk_weights', disk_weights),
                            ('lightglue_weights', lightglue_weights)):
             if path is None:
@@ -315,76 +314,27 @@ class DiskLightGlueRegistration(BaseModule):
         valid = matches > -1
         return kpts_src[valid], kpts_dst[matches[valid]]
 
-    def _identity_with_warning(self, reason: str) -> Tensor:
-        print_log(f'DiskLightGlueRegistration: {reason}; using the identity',
-                  'current', logging.WARNING)
-        return torch.eye(3, dtype=torch.float64)
-
-    def fit(self, points_src: Tensor, points_dst: Tensor) -> Tensor:
-        """RANSAC homography from matched points, or I (with a warning).
-
-        Args:
-            points_src: (M, 2) float (x, y) pixels in frame t-1.
-            points_dst: (M, 2) float (x, y) pixels in frame t.
-
-        Returns:
-            Tensor: (3, 3) float64 H with ``points_dst ~ H points_src``, on
-            the CPU; I when M < ``min_matches`` or RANSAC gives no valid H.
-        """
-        n = len(points_src)
-        if n < self.min_matches:
-            return self._identity_with_warning(
-                f'{n} matches < min_matches={self.min_matches}')
+    def estimate(self, points_src: Tensor,
+                 points_dst: Tensor) -> Optional[Tensor]:
+        """kornia RANSAC homography (3, 3) of (M, 2) matched points (x, y)
+        pixels; all zeros when RANSAC finds no model."""
         homography, _ = self.ransac(points_src.float(), points_dst.float())
-        homography = homography.detach().double().cpu()
-        if not torch.isfinite(homography).all():
-            return self._identity_with_warning(
-                f'non-finite homography from {n} matches')
-        if not homography.any():
-            return self._identity_with_warning(
-                f'RANSAC found no homography from {n} matches')
-        if torch.linalg.det(homography).abs() < 1e-8:
-            return self._identity_with_warning(
-                f'degenerate homography from {n} matches')
         return homography
 
-    def estimate_pair(self, frame_src: Tensor, frame_dst: Tensor) -> Tensor:
-        """H (3, 3) float64 mapping pixels of ``frame_src`` to ``frame_dst``.
+    @torch.no_grad()
+    def describe(self, frames: Tensor) -> List[DISKFeatures]:
+        """DISK features of each frame, computed one frame at a time.
 
         Args:
-            frame_src: (3, H, W) RGB 0-255 frame t-1.
-            frame_dst: (3, H, W) RGB 0-255 frame t.
-        """
-        device = next(self.disk.parameters()).device
-        images = self.prepare(torch.stack((frame_src, frame_dst)).to(device))
-        features_src, features_dst = self.detect(images)
-        points_src, points_dst = self.match(features_src, features_dst,
-                                            tuple(frame_src.shape[1:]))
-        return self.fit(points_src, points_dst)
-
-    def forward(self, frames_src: Tensor, frames_dst: Tensor) -> Tensor:
-        """Homographies from frames t-1 (source) to frames t (destination).
-
-        Args:
-            frames_src: (N, 3, H, W) RGB frames t-1, uint8 or float 0-255.
-            frames_dst: (N, 3, H, W) RGB frames t, same shape and range.
+            frames: (N, 3, H, W) RGB frames, uint8 or float 0-255, on any
+                device (moved to DISK's).
 
         Returns:
-            Tensor: (N, 3, 3) float32 H mapping pixel coordinates of frame
-            t-1 to frame t, on the device of ``frames_src``.
-
-        Raises:
-            ValueError: the frames are not (N, 3, H, W) of the same shape.
+            list[DISKFeatures]: N features (see :meth:`detect`) on DISK's
+            device.
         """
-        if frames_src.dim() != 4 or frames_src.size(1) != 3 or (
-                frames_src.shape != frames_dst.shape):
-            raise ValueError('frames must both be (N, 3, H, W), got '
-                             f'{tuple(frames_src.shape)} and '
-                             f'{tuple(frames_dst.shape)}')
-        with torch.no_grad():
-            homographies = [
-                self.estimate_pair(src, dst)
-                for src, dst in zip(frames_src, frames_dst)
-            ]
-        return torch.stack(homographies).to(
-            device=frames_src.device, dtype=torch.float32)
+        device = next(self.disk.parameters()).device
+        return [
+            self.detect(self.prepare(frame[None].to(device)))[0]
+            for frame in frames
+        ]

@@ -10,19 +10,17 @@ padding and ``align_corners=True``), computed in pixel units so that the
 identity and integer translations are exact; ``scale_homography`` moves a
 homography to a feature map of another stride.
 """
-import logging
-from typing import List, Optional, Tuple
+from typing import List, NamedTuple, Optional, Tuple
 
 import cv2
 import numpy as np
 import torch
-from mmengine.logging import print_log
-from mmengine.model import BaseModule
 from torch import Tensor
 
 from mmvseg.models.flow import flow_warp
 from mmvseg.models.flow.estimators import rgb_to_gray_uint8
 from mmvseg.registry import MODELS
+from .base import BaseRegistration
 
 
 def _check_homography(x: Tensor, homography: Tensor) -> None:
@@ -123,29 +121,37 @@ def scale_homography(homography: Tensor, scale: float) -> Tensor:
     return s @ homography @ s_inv
 
 
+class OpenCVFeatures(NamedTuple):
+    """OpenCV keypoints of one frame: ``points`` (K, 2) float32 (x, y)
+    pixels and ``descriptors`` (K, D) (None when K = 0)."""
+    points: np.ndarray
+    descriptors: Optional[np.ndarray]
+
+
 @MODELS.register_module()
-class HomographyRegistration(BaseModule):
+class HomographyRegistration(BaseRegistration):
     """Frame-to-frame homography from OpenCV keypoints (methods.md §1.3).
 
-    For each pair, keypoints and descriptors are computed on uint8 gray
-    frames (``cv2.COLOR_RGB2GRAY``), each descriptor of frame t is matched to
-    its two nearest neighbours in frame t-1 by exhaustive search (L2 for
-    SIFT, Hamming for ORB/AKAZE), Lowe's ratio test keeps a match when
-    ``d1 < ratio * d2``, and ``cv2.findHomography(src, dst, cv2.RANSAC,
-    ransac_thresh)`` fits ``H_{t-1->t}`` (source = frame t-1). As
+    :meth:`describe` computes keypoints and descriptors of each frame on its
+    uint8 gray version (``cv2.COLOR_RGB2GRAY``). For each pair,
+    :meth:`match` matches each descriptor of frame t to its two nearest
+    neighbours in frame t-1 by exhaustive search (L2 for SIFT, Hamming for
+    ORB/AKAZE) and Lowe's ratio test keeps a match when ``d1 < ratio * d2``;
+    :meth:`estimate` fits ``H_{t-1->t}`` (source = frame t-1) with
+    ``cv2.findHomography(src, dst, cv2.RANSAC, ransac_thresh)``. As
     FraunhoferIVI/SSP ``compute_homo_cv`` (methods.md §1.3, "unused
     alternative"), except that SIFT is matched exhaustively instead of with
     FLANN (exact and deterministic). Falls back to the identity, with a
     warning that gives the number of matches, when there are fewer than
     ``min_matches`` matches, RANSAC fails, or H is not finite or
-    ``|det H| < 1e-8``.
+    ``|det H| < 1e-8`` (:class:`BaseRegistration`).
 
     Detectors: SIFT (Lowe, IJCV 2004), ORB (Rublee et al., ICCV 2011), AKAZE
     (Alcantarilla et al., BMVC 2013). OpenCV 5.0 moved AKAZE out of the main
     modules (no ``cv2.AKAZE_create``), so ``'akaze'`` needs an OpenCV build
     that has it; ``'sift'`` is the default (the repo's default
     ``opencv_model_type``). ``'identity'`` always returns I (ablation "no
-    registration").
+    registration"); its descriptions are None.
 
     Args:
         method: ``'sift'``, ``'orb'``, ``'akaze'`` or ``'identity'``.
@@ -169,13 +175,10 @@ class HomographyRegistration(BaseModule):
                  ransac_thresh: float = 2.5,
                  min_matches: int = 4,
                  max_features: Optional[int] = None) -> None:
-        super().__init__()
+        super().__init__(min_matches)
         if method not in self.METHODS:
             raise ValueError(f'method must be one of {self.METHODS}, got '
                              f'{method!r}')
-        if min_matches < 4:
-            raise ValueError('a homography needs min_matches >= 4, got '
-                             f'{min_matches}')
         if method == 'akaze':
             if max_features is not None:
                 raise ValueError('max_features does not apply to AKAZE')
@@ -187,8 +190,11 @@ class HomographyRegistration(BaseModule):
         self.method = method
         self.ratio = ratio
         self.ransac_thresh = ransac_thresh
-        self.min_matches = min_matches
         self.max_features = max_features
+
+    def log_name(self) -> str:
+        """``HomographyRegistration('<method>')``."""
+        return f'{type(self).__name__}({self.method!r})'
 
     def _detector(self) -> cv2.Feature2D:
         # Built per call: OpenCV objects cannot be pickled or deep-copied.
@@ -198,78 +204,68 @@ class HomographyRegistration(BaseModule):
             return cv2.ORB_create(self.max_features or 500)
         return cv2.AKAZE_create()
 
-    def _match(self, desc_dst: Optional[np.ndarray],
-               desc_src: Optional[np.ndarray]) -> List[cv2.DMatch]:
-        if desc_dst is None or desc_src is None or len(desc_src) < 2:
-            return []
-        norm = cv2.NORM_L2 if self.method == 'sift' else cv2.NORM_HAMMING
-        pairs = cv2.BFMatcher(norm).knnMatch(desc_dst, desc_src, k=2)
-        return [
-            pair[0] for pair in pairs
-            if len(pair) == 2 and pair[0].distance < self.ratio *
-            pair[1].distance
-        ]
-
-    def _identity_with_warning(self, reason: str) -> np.ndarray:
-        print_log(f'HomographyRegistration({self.method!r}): {reason}; using '
-                  'the identity', 'current', logging.WARNING)
-        return np.eye(3)
-
-    def estimate_pair(self, gray_src: np.ndarray,
-                      gray_dst: np.ndarray) -> np.ndarray:
-        """H (3, 3) float64 mapping pixels of ``gray_src`` to ``gray_dst``.
+    def describe(self, frames: Tensor) -> List[Optional[OpenCVFeatures]]:
+        """Keypoints and descriptors of each frame.
 
         Args:
-            gray_src: (H, W) uint8 gray frame t-1.
-            gray_dst: (H, W) uint8 gray frame t.
-        """
-        detector = self._detector()
-        kpts_dst, desc_dst = detector.detectAndCompute(gray_dst, None)
-        kpts_src, desc_src = detector.detectAndCompute(gray_src, None)
-        matches = self._match(desc_dst, desc_src)
-        if len(matches) < self.min_matches:
-            return self._identity_with_warning(
-                f'{len(matches)} matches < min_matches={self.min_matches}')
-        src = np.float32([kpts_src[m.trainIdx].pt for m in matches])
-        dst = np.float32([kpts_dst[m.queryIdx].pt for m in matches])
-        homography, _ = cv2.findHomography(
-            src.reshape(-1, 1, 2), dst.reshape(-1, 1, 2), cv2.RANSAC,
-            self.ransac_thresh)
-        if homography is None:
-            return self._identity_with_warning(
-                f'RANSAC found no homography from {len(matches)} matches')
-        if not np.isfinite(homography).all() or abs(
-                np.linalg.det(homography)) < 1e-8:
-            return self._identity_with_warning(
-                f'degenerate homography from {len(matches)} matches')
-        return homography
-
-    def forward(self, frames_src: Tensor, frames_dst: Tensor) -> Tensor:
-        """Homographies from frames t-1 (source) to frames t (destination).
-
-        Args:
-            frames_src: (N, 3, H, W) RGB frames t-1, uint8 or float 0-255.
-            frames_dst: (N, 3, H, W) RGB frames t, same shape and range.
+            frames: (N, 3, H, W) RGB frames, uint8 or float 0-255 (floats
+                are rounded and clipped to uint8).
 
         Returns:
-            Tensor: (N, 3, 3) float32 H mapping pixel coordinates of frame
-            t-1 to frame t, on the device of ``frames_src``.
-
-        Raises:
-            ValueError: the frames are not (N, 3, H, W) of the same shape.
+            list[OpenCVFeatures | None]: N descriptions; None for
+            ``'identity'``.
         """
-        if frames_src.dim() != 4 or frames_src.size(1) != 3 or (
-                frames_src.shape != frames_dst.shape):
-            raise ValueError('frames must both be (N, 3, H, W), got '
-                             f'{tuple(frames_src.shape)} and '
-                             f'{tuple(frames_dst.shape)}')
         if self.method == 'identity':
-            homographies = [np.eye(3)] * frames_src.size(0)
-        else:
-            homographies = [
-                self.estimate_pair(
-                    rgb_to_gray_uint8(src), rgb_to_gray_uint8(dst))
-                for src, dst in zip(frames_src, frames_dst)
+            return [None] * frames.size(0)
+        detector = self._detector()
+        descriptions = []
+        for frame in frames:
+            keypoints, descriptors = detector.detectAndCompute(
+                rgb_to_gray_uint8(frame), None)
+            points = np.float32([kp.pt for kp in keypoints]).reshape(-1, 2)
+            descriptions.append(OpenCVFeatures(points, descriptors))
+        return descriptions
+
+    def register_pair(self, desc_src: Optional[OpenCVFeatures],
+                      desc_dst: Optional[OpenCVFeatures],
+                      size: Tuple[int, int]) -> Tensor:
+        """(3, 3) float64 CPU H of one pair; I for ``'identity'``."""
+        if self.method == 'identity':
+            return torch.eye(3, dtype=torch.float64)
+        return super().register_pair(desc_src, desc_dst, size)
+
+    def match(self, desc_src: OpenCVFeatures, desc_dst: OpenCVFeatures,
+              size: Tuple[int, int]) -> Tuple[np.ndarray, np.ndarray]:
+        """Ratio-test matches between two frames.
+
+        Returns:
+            tuple[np.ndarray, np.ndarray]: matched keypoints (M, 2) float32
+            (x, y) pixels of the source and of the destination frame, row i
+            matching row i; M = 0 when frame t has no descriptors or frame
+            t-1 fewer than 2.
+        """
+        matches = []
+        if desc_dst.descriptors is not None and (
+                desc_src.descriptors is not None
+                and len(desc_src.descriptors) >= 2):
+            norm = cv2.NORM_L2 if self.method == 'sift' else cv2.NORM_HAMMING
+            pairs = cv2.BFMatcher(norm).knnMatch(desc_dst.descriptors,
+                                                 desc_src.descriptors, k=2)
+            matches = [
+                pair[0] for pair in pairs
+                if len(pair) == 2 and pair[0].distance < self.ratio *
+                pair[1].distance
             ]
-        return torch.from_numpy(np.stack(homographies)).to(
-            device=frames_src.device, dtype=torch.float32)
+        return (desc_src.points[[m.trainIdx for m in matches]],
+                desc_dst.points[[m.queryIdx for m in matches]])
+
+    def estimate(self, points_src: np.ndarray,
+                 points_dst: np.ndarray) -> Optional[Tensor]:
+        """``cv2.findHomography(RANSAC, ransac_thresh)`` of (M, 2) float32
+        matched points: (3, 3) float64 H, or None when RANSAC fails."""
+        homography, _ = cv2.findHomography(
+            points_src.reshape(-1, 1, 2), points_dst.reshape(-1, 1, 2),
+            cv2.RANSAC, self.ransac_thresh)
+        if homography is None or homography.size == 0:
+            return None
+        return torch.from_numpy(homography)

@@ -49,7 +49,8 @@ class SSP(BaseVideoSegmentor):
     Args:
         image_model: mmseg config of the per-frame model.
         sim_head: similarity head config (alpha).
-        registration: ``HomographyRegistration`` config.
+        registration: config of a ``BaseRegistration`` subclass
+            (``HomographyRegistration``, ``DiskLightGlueRegistration``).
         flow: flow estimator config, used by ``loss_tc`` only.
         loss_tc: ``TemporalConsistencyLoss`` config or None.
         feature_index: which backbone output feeds the similarity head
@@ -117,19 +118,35 @@ class SSP(BaseVideoSegmentor):
                 self.frames_to_rgb255(frames_prev),
                 self.frames_to_rgb255(frames))
 
+    def _describe(self, frame: Tensor) -> list:
+        with torch.no_grad():
+            return self.registration.describe(self.frames_to_rgb255(frame))
+
     def predict_clip(self, frames: Tensor,
                      frame_samples: List[SegDataSample]) -> Iterator[Tensor]:
-        """Yield O_t (1, K, H, W) for t = 0 .. T-1 of one clip."""
-        size = frames.shape[2:]
-        prev_out = prev_feat = None
+        """Yield O_t (1, K, H, W) for t = 0 .. T-1 of one clip.
+
+        Each frame is described once for registration
+        (``registration.describe``, when the model propagates) and its
+        description kept for the next step, which registers it to frame t
+        with ``registration.register``; this gives the same H as
+        ``registration(x_{t-1}, x_t)``.
+        """
+        size = tuple(frames.shape[2:])
+        prev_out = prev_feat = prev_desc = None
         for t in range(frames.shape[0]):
             frame = frames[t:t + 1]
             feats = self.extract_feat(frame)
             out = self.decode_logits(feats, size)
-            if prev_out is not None and self.propagates:
-                out = self.fuse(prev_out, prev_feat, out,
-                                feats[self.feature_index],
-                                self._register(frames[t - 1:t], frame))
+            if self.propagates:
+                desc = self._describe(frame)
+                if prev_out is not None:
+                    with torch.no_grad():
+                        homography = self.registration.register(
+                            prev_desc, desc, size).to(frame.device)
+                    out = self.fuse(prev_out, prev_feat, out,
+                                    feats[self.feature_index], homography)
+                prev_desc = desc
             prev_out, prev_feat = out, feats[self.feature_index]
             yield out
 

@@ -159,6 +159,26 @@ def test_end_to_end_random_weights(registration, warnings_log):
     assert not torch.equal(homography[0], torch.eye(3))
 
 
+def test_describe_each_frame_once_then_register(registration):
+    src, dst = _frames()
+    frames = torch.cat([src, dst])
+    described = registration.describe(frames.float())
+    assert len(described) == 2
+    assert all(isinstance(d, DISKFeatures) for d in described)
+    assert described[0].keypoints.shape[1] == 2
+    assert described[0].descriptors.shape == (len(described[0].keypoints),
+                                              128)
+    # a frame's description does not depend on the other frames
+    alone = registration.describe(dst)[0]
+    assert torch.equal(alone.keypoints, described[1].keypoints)
+    assert torch.equal(alone.descriptors, described[1].descriptors)
+    homography = registration.register(described, described[::-1], (60, 76))
+    assert homography.dtype == torch.float32
+    assert torch.equal(homography,
+                       registration(frames, torch.cat([dst, src])))
+    assert not torch.equal(homography[0], torch.eye(3))
+
+
 def test_ransac_recovers_known_homography(registration):
     gen = torch.Generator().manual_seed(0)
     points = torch.rand(60, 2, generator=gen, dtype=torch.float64) * 64
@@ -218,7 +238,7 @@ def test_disk_input(weights, reg_input, monkeypatch):
         seen.append(images)
         empty = DISKFeatures(torch.zeros(0, 2), torch.zeros(0, 128),
                              torch.zeros(0))
-        return [empty, empty]
+        return [empty] * len(images)
 
     monkeypatch.setattr(reg, 'detect', record)
     reg(frame, frame)
@@ -229,7 +249,8 @@ def test_disk_input(weights, reg_input, monkeypatch):
         expected = torch.tensor([(1 - 0.485) / 0.229, -0.456 / 0.224,
                                  (0.4 - 0.406) / 0.225])
     torch.testing.assert_close(pixel, expected)
-    assert seen[0].shape == (2, 3, 16, 16)
+    # describe runs DISK on one frame at a time
+    assert [images.shape for images in seen] == [(1, 3, 16, 16)] * 2
 
 
 def test_missing_weight_files_raise(weights, tmp_path):

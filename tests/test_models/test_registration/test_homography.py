@@ -8,6 +8,7 @@ from kornia.geometry.transform import warp_perspective
 
 from mmvseg.models.registration import (HomographyRegistration,
                                         scale_homography, warp_homography)
+from mmvseg.models.registration.homography import OpenCVFeatures
 from mmvseg.registry import MODELS
 
 # maps pixels of frame t-1 to frame t
@@ -81,6 +82,30 @@ def test_batch_float_input_and_flat_fallback(warnings_log):
     ]
 
 
+def test_describe_each_frame_once_then_register():
+    pairs = [_pair(seed=0), _pair(seed=1)]
+    src = torch.cat([pair[0] for pair in pairs])
+    dst = torch.cat([pair[1] for pair in pairs])
+    reg = HomographyRegistration('sift')
+    described = reg.describe(torch.cat([src, dst]))
+    assert len(described) == 4
+    first = described[0]
+    assert isinstance(first, OpenCVFeatures)
+    assert first.points.dtype == np.float32 and first.points.shape[1] == 2
+    assert first.descriptors.shape == (len(first.points), 128)
+    # a frame's description does not depend on the other frames
+    alone = reg.describe(dst[1:])[0]
+    np.testing.assert_array_equal(alone.points, described[3].points)
+    np.testing.assert_array_equal(alone.descriptors, described[3].descriptors)
+    homography = reg.register(described[:2], described[2:], (160, 200))
+    assert torch.equal(homography, reg(src, dst))
+    assert _corner_error(homography[1].double().numpy()) < 0.2
+    flat = reg.describe(torch.full_like(src[:1], 128))[0]
+    assert flat.points.shape == (0, 2) and flat.descriptors is None
+    points_src, points_dst = reg.match(flat, described[2], (160, 200))
+    assert points_src.shape == points_dst.shape == (0, 2)
+
+
 def test_too_few_matches_gives_identity(warnings_log):
     src, dst = _pair()
     homography = HomographyRegistration('sift', min_matches=10**6)(src, dst)
@@ -91,9 +116,12 @@ def test_too_few_matches_gives_identity(warnings_log):
 
 def test_identity_method():
     src, dst = _pair()
-    homography = HomographyRegistration('identity')(
-        torch.cat([src, dst]), torch.cat([dst, src]))
+    reg = HomographyRegistration('identity')
+    homography = reg(torch.cat([src, dst]), torch.cat([dst, src]))
     assert torch.equal(homography, torch.eye(3).expand(2, 3, 3))
+    assert reg.describe(torch.cat([src, dst])) == [None, None]
+    assert torch.equal(
+        reg.register([None], [None], (160, 200)), torch.eye(3)[None])
 
 
 def test_bad_arguments():

@@ -115,6 +115,103 @@ def test_predict_sets_frames_and_state_stays_inside_one_call():
     assert torch.equal(both[0].pred_sem_seg.data, alone)
 
 
+def panning_clip(num_frames=4, h=64, w=96, step=(3, 2)):
+    """(T, 3, h, w) float 0-255 clip of a smooth random texture seen by a
+    camera that pans ``step`` = (dx, dy) px a frame: frame t at p shows
+    the texture at p + t * step, so H_{t-1->t} moves points by -step."""
+    gen = torch.Generator().manual_seed(0)
+    dx, dy = step
+    noise = torch.rand(1, 3, (h + dy * num_frames) // 4 + 2,
+                       (w + dx * num_frames) // 4 + 2, generator=gen)
+    texture = F.interpolate(noise, scale_factor=4.0, mode='bicubic',
+                            align_corners=False)[0]
+    texture = (texture.clamp(0, 1) * 255).round()
+    return torch.stack([
+        texture[:, dy * t:dy * t + h, dx * t:dx * t + w]
+        for t in range(num_frames)
+    ])
+
+
+def uncached_predict_clip(ssp, frames):
+    """SSP.predict_clip registering each pair with ``registration(x_{t-1},
+    x_t)``, i.e. describing every frame twice (the reference)."""
+    size = frames.shape[2:]
+    prev_out = prev_feat = None
+    for t in range(frames.shape[0]):
+        feats = ssp.extract_feat(frames[t:t + 1])
+        out = ssp.decode_logits(feats, size)
+        if prev_out is not None:
+            out = ssp.fuse(prev_out, prev_feat, out, feats[0],
+                           ssp._register(frames[t - 1:t], frames[t:t + 1]))
+        prev_out, prev_feat = out, feats[0]
+        yield out
+
+
+def test_predict_clip_describes_once_and_equals_pairwise_registration():
+    ssp = build_ssp(registration=dict(
+        type='HomographyRegistration', method='sift')).eval()
+    frames = panning_clip()
+    homographies = []
+    register = ssp.registration.register
+
+    def spy(*args):
+        homographies.append(register(*args))
+        return homographies[-1]
+
+    ssp.registration.register = spy
+    with torch.no_grad():
+        cached = list(ssp.predict_clip(frames, [None] * 4))
+        reference = list(uncached_predict_clip(ssp, frames))
+    assert len(cached) == len(reference) == 4
+    assert all(torch.equal(a, b) for a, b in zip(cached, reference))
+    # a real registration: the pan of (3, 2) px a frame is recovered
+    assert len(homographies) == 3 + 3  # cached steps, then forward's
+    corners = torch.tensor([[0., 95., 0., 95.], [0., 0., 63., 63.],
+                            [1., 1., 1., 1.]])
+    for homography in homographies[:3]:
+        mapped = homography[0] @ corners
+        shift = mapped[:2] / mapped[2:] - corners[:2]
+        assert torch.allclose(shift, torch.tensor([[-3.], [-2.]]), atol=1.0)
+    assert torch.equal(torch.cat(homographies[:3]),
+                       torch.cat(homographies[3:]))
+
+
+@pytest.mark.parametrize('alpha,describes', [(None, 4), (0.0, 0)])
+def test_predict_clip_calls_describe_once_per_frame(alpha, describes):
+    ssp = build_ssp(alpha, registration=dict(
+        type='HomographyRegistration', method='sift')).eval()
+    frames = panning_clip()
+    described, registered = [], []
+    describe, register = ssp.registration.describe, ssp.registration.register
+
+    def spy_describe(x):
+        described.append(x.clone())
+        return describe(x)
+
+    def spy_register(desc_src, desc_dst, size):
+        registered.append((desc_src, desc_dst, size))
+        return register(desc_src, desc_dst, size)
+
+    ssp.registration.describe = spy_describe
+    ssp.registration.register = spy_register
+    with torch.no_grad():
+        list(ssp.predict_clip(frames, [None] * 4))
+        list(ssp.predict_clip(frames[:2], [None] * 2))  # a fresh clip
+    assert len(described) == describes + describes // 2
+    for t, x in enumerate(described[:describes]):
+        assert torch.equal(x, ssp.frames_to_rgb255(frames[t:t + 1]))
+    assert len(registered) == max(describes - 1, 0) + describes // 4
+    if describes:
+        # frame t-1's description of the previous step, then frame t's
+        assert registered[1][0][0].points is registered[0][1][0].points
+        assert registered[0][2] == (64, 96)
+        # the second clip starts afresh: its frames 0 and 1, not frame 3
+        assert torch.equal(described[4], described[0])
+        assert torch.equal(
+            torch.from_numpy(registered[3][0][0].points),
+            torch.from_numpy(registered[0][0][0].points))
+
+
 def test_loss_and_gradients_with_a_frozen_image_model():
     ssp = build_ssp(freeze_image_model=True)
     ssp.train()
