@@ -6,7 +6,8 @@ model SSP wraps) and run on the same synthetic clip: a smooth random texture
 seen through a camera that pans 3 px a frame, so feature registration finds
 real matches. Weights are random (latency does not depend on their values);
 with ``DiskLightGlueRegistration`` random DISK and LightGlue weights are
-written to a temporary folder unless ``--keep-weights`` is given.
+written to a temporary folder unless ``--keep-weights`` is given. The
+consistency loss and its flow estimator (training only) are not built.
 
 Timed per frame, in the steady state (t >= 1, after ``--warmup`` frames):
 
@@ -14,10 +15,11 @@ Timed per frame, in the steady state (t >= 1, after ``--warmup`` frames):
   frame, as the per-frame baseline runs it;
 - ``SSP``: one step of ``SSP.predict_clip`` (image model, registration of
   frames t-1 -> t, similarity head, homography warps of the features and of
-  the previous output, fusion), with its parts timed by wrapping
-  ``registration.describe`` (frame t only: frame t-1 was described at the
-  previous step) and ``registration.register`` (matching + RANSAC),
-  ``sim_head`` and ``warp_homography``;
+  the previous output, fusion), with its parts timed by wrapping the
+  registration's ``describe`` (keypoints + descriptors of frame t only:
+  frame t-1 was described at the previous step), ``match`` (descriptor
+  matching) and ``fit`` (RANSAC homography), ``sim_head`` (the alpha head)
+  and ``warp_homography``;
   ``other`` = SSP - image model part - registration - alpha head - warps.
 
 The image model alone and SSP alternate frame by frame on the same frames.
@@ -52,7 +54,8 @@ from torch import Tensor
 import mmvseg.models.segmentors.ssp as ssp_module
 from mmvseg.registry import MODELS
 
-PARTS = ('image model', 'registration', 'alpha head', 'warps', 'other')
+PARTS = ('image model', 'describe', 'match', 'fit', 'alpha head', 'warps',
+         'other')
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -137,9 +140,9 @@ def timed_parts(model, timer: PartTimer) -> Iterator[None]:
     """Time SSP's image model, registration, alpha head and warps."""
     patched = [(model, 'extract_feat'), (model, 'decode_logits'),
                (model.registration, 'describe'),
-               (model.registration, 'register'), (model.sim_head, 'forward'),
-               (ssp_module, 'warp_homography')]
-    names = ['image model', 'image model', 'registration', 'registration',
+               (model.registration, 'match'), (model.registration, 'fit'),
+               (model.sim_head, 'forward'), (ssp_module, 'warp_homography')]
+    names = ['image model', 'image model', 'describe', 'match', 'fit',
              'alpha head', 'warps']
     originals = [getattr(obj, attr) for obj, attr in patched]
     for (obj, attr), name, fn in zip(patched, names, originals):
@@ -170,7 +173,7 @@ def time_side_by_side(model, frames: Tensor, warmup: int,
                             frames.shape[2:])
         alone = timer.now() - start
         with timed_parts(model, timer):
-            timer.seconds.clear()
+            timer.seconds.clear()  # parts of this step only
             start = timer.now()
             next(steps)
             total = timer.now() - start
@@ -200,6 +203,8 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         if not args.keep_weights:
             cfg.model.registration = random_registration_weights(
                 cfg.model.registration, folder)
+        # training only: the consistency loss and its flow estimator
+        cfg.model.loss_tc = None
         cfg.model.image_model.pop('init_cfg', None)
         cfg.model.image_model.backbone.pop('init_cfg', None)
         model = MODELS.build(cfg.model).to(device).eval()
