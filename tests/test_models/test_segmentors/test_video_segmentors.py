@@ -269,3 +269,36 @@ def test_video_encoder_decoder_loss_on_key_frames_only():
     samples = [make_clip(2, labelled=(1, ), key=[1], ref=[0])]
     losses = model.loss(torch.rand(1, 2, 3, H, W), samples)
     assert 'decode.loss_ce' in losses
+
+
+def test_video_encoder_decoder_bicubic_logits_in_loss_and_prediction():
+    torch.manual_seed(0)
+    model = MODELS.build(
+        dict(type='VideoEncoderDecoder', image_model=IMAGE_MODEL,
+             logits_upsample='bicubic')).eval()
+    frames = torch.rand(1, 2, 3, H, W)
+    coarse = model.image_model.decode_head(
+        model.image_model.extract_feat(frames[0]))
+    expected = F.interpolate(coarse, size=(H, W), mode='bicubic',
+                             align_corners=False)
+    # prediction: bicubic logits, not mmseg's bilinear ones
+    logits = torch.cat(list(model.predict_clip(frames[0], make_clip(2))))
+    torch.testing.assert_close(logits, expected)
+    bilinear = F.interpolate(coarse, size=(H, W), mode='bilinear',
+                             align_corners=False)
+    assert not torch.allclose(logits, bilinear)
+    # loss: cross-entropy of the bicubic logits of the key frame
+    samples = [make_clip(2, labelled=(1, ), key=[1], ref=[0])]
+    loss = model.loss(frames, samples)['decode.loss_ce']
+    label = samples[0][1].gt_sem_seg.data[0].long()
+    torch.testing.assert_close(
+        loss, F.cross_entropy(expected[1:], label[None], ignore_index=255))
+
+
+def test_video_encoder_decoder_bicubic_needs_whole_inference():
+    image_model = IMAGE_MODEL.copy()
+    image_model['test_cfg'] = dict(mode='slide', crop_size=(8, 8),
+                                   stride=(4, 4))
+    with pytest.raises(ValueError, match="mode='whole'"):
+        MODELS.build(dict(type='VideoEncoderDecoder', image_model=image_model,
+                          logits_upsample='bicubic'))
