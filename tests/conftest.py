@@ -1,9 +1,11 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
-"""Shared fixtures: the read-only ``../shared`` folder and the default scope."""
+"""Shared fixtures: the read-only ``../shared`` folder, the default scope and
+one torch thread."""
 import logging
 import os.path as osp
 
 import pytest
+import torch
 from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
 
@@ -13,6 +15,17 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 SHARED_DIR = osp.join(osp.dirname(REPO_ROOT), 'shared')
 
 init_default_scope('mmseg')
+
+
+@pytest.fixture(scope='session', autouse=True)
+def one_torch_thread():
+    """One intra-op thread per test process: the tests run many tiny ops,
+    and ``pytest -n 2`` already keeps both CPU cores busy (with more threads
+    the small matrix products wait on busy cores, up to 100x slower)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 def shared_path(*parts: str) -> str:

@@ -94,15 +94,6 @@ sam2_converter = _load_script('sam2_hiera2mmvseg', 'tools',
 
 
 @pytest.fixture(scope='module', autouse=True)
-def one_thread():
-    """Many small ops: one intra-op thread is faster on shared CPUs."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope='module', autouse=True)
 def plain_config_text():
     """The Runner formats ``cfg.pretty_text`` with yapf three times per run
     (seconds each on a busy CPU) only to log and store it; the in-process

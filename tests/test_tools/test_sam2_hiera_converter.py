@@ -28,16 +28,6 @@ SAM2_TRUNK_KEY = re.compile(
     r'\.(weight|bias))$')
 
 
-@pytest.fixture(autouse=True, scope='module')
-def _one_thread():
-    """Run on one thread: the small forwards here are slower with more
-    threads on a shared CPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _timm_weights(arch, seed=0):
     """Random tensors in the key layout of timm's ``features_only`` model
     (``model.*``), built without initialising a model."""

@@ -26,15 +26,6 @@ SPECS = {
 }
 
 
-@pytest.fixture(scope='module', autouse=True)
-def one_thread():
-    # the CPU is shared: one thread avoids oversubscription slow-downs
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _timm_vit(arch, seed):
     """The source encoder: a timm ViT with random weights (timm is what
     DINO, MAE and CatMAE build their encoders from)."""

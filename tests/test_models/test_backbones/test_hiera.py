@@ -13,16 +13,6 @@ REPO_ROOT = osp.dirname(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 
-@pytest.fixture(autouse=True, scope='module')
-def _one_thread():
-    """Run on one thread: the small forwards here are slower with more
-    threads on a shared CPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _config(name):
     return Config.fromfile(
         osp.join(REPO_ROOT, 'configs', '_base_', 'models', name))

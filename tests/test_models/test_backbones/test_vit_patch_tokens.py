@@ -20,15 +20,6 @@ SPECS = {
 }
 
 
-@pytest.fixture(scope='module', autouse=True)
-def one_thread():
-    # the CPU is shared: one thread avoids oversubscription slow-downs
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _build(arch, seed):
     torch.manual_seed(seed)
     model = MODELS.build(dict(type='ViTPatchTokens', arch=arch)).eval()

@@ -36,15 +36,6 @@ def _legacy_lightglue_state(matcher: LightGlue) -> dict:
     }
 
 
-@pytest.fixture(scope='module', autouse=True)
-def one_thread():
-    """Many tiny ops: one intra-op thread avoids contention on shared CPUs."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope='module')
 def weights(tmp_path_factory):
     """Random DISK / LightGlue weights saved as the upstream files are."""

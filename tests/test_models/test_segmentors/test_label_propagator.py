@@ -24,14 +24,6 @@ TEST_CFG = dict(temperature=0.05, topk=10, radius=12, num_context=3)
 BACKGROUND, RED, GREEN = (90, 100, 140), (220, 30, 30), (40, 200, 60)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def build(**test_cfg):
     return LabelPropagator(
         backbone=dict(type='RawPixelBackbone'),
