@@ -1,39 +1,26 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
 # KD teacher on RuralScapes (methods.md §1.2, §1.5, §1.7; FraunhoferIVI/SSP
-# config/image/teacher_rural.yaml): SAM2 Hiera-B+ + UPerHead(512)
-# (../_base_/models/upernet_hiera-bp.py), trained like the base image model
-# but on random 1440x1440 crops of the full-size 2560x1440 frames, and
-# evaluated on whole clips at 1440x2560 (the repository evaluates every model
-# at its config crop_size). Reads the converter's full-size copy ``data/``,
-# not ``data_1280x736/``. Backbone weights:
-#   python tools/model_converters/sam2_hiera2mmvseg.py \
-#       sam2_hiera_base_plus.pt checkpoints/sam2_hiera-bp.pth
-_base_ = ['./upernet_hiera-s_1xb4-100e-stop75e_ruralscapes-736x1280.py']
-sam2_checkpoint = 'checkpoints/sam2_hiera-bp.pth'
-crop_size = (1440, 1440)
-data_prefix = dict(img_path='data', seg_map_path='data')
-model = dict(
-    data_preprocessor=dict(size=crop_size),
-    image_model=dict(
-        backbone=dict(
-            arch='sam2_hiera_base_plus',
-            init_cfg=dict(checkpoint=sam2_checkpoint)),
-        decode_head=dict(in_channels=[112, 224, 448, 896], channels=512)))
-teacher_train_pipeline = [
-    dict(type='VideoFrameSample'),
-    dict(
-        type='TransformBroadcaster',
-        share_random_params=True,
-        transforms=[
-            dict(type='LoadFrameFromFile'),
-            dict(type='LoadVideoAnnotations'),
-            dict(type='RandomFlip', prob=0.5),
-            dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=1.0),
-            dict(type='VideoPhotoMetricDistortion'),
-        ]),
-    dict(type='PackVideoSegInputs'),
-]
-train_dataloader = dict(
-    dataset=dict(data_prefix=data_prefix, pipeline=teacher_train_pipeline))
-val_dataloader = dict(dataset=dict(data_prefix=data_prefix))
+# config/image/teacher_rural.yaml): the UAVid-VDD teacher of
+# upernet_hiera-bp_1xb4-250e-stop200e_uavid-1440x1440.py (SAM2 Hiera-B+ +
+# UPerHead(512), random 1440x1440 crops of the full-size ``data/`` frames,
+# evaluation at 1440x2560) with 12 classes, on RuralScapes
+# (../_base_/datasets/ruralscapes.py), trained with the cosine over 100
+# epochs stopped at 75
+# (../_base_/schedules/schedule_adamw-cos_100e-stop75e.py).
+_base_ = ['./upernet_hiera-bp_1xb4-250e-stop200e_uavid-1440x1440.py']
+num_classes = 12
+image_model = dict(decode_head=dict(num_classes=num_classes))
+model = dict(image_model=image_model)
+# The values of ruralscapes.py and of the 100-epoch schedule, and the dict
+# fields the UAVid config's bases filled in with their own values.
+dataset_type = 'RuralScapesDataset'
+data_root = 'data/ruralscapes'
+train_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
+val_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
 test_dataloader = val_dataloader
+num_epochs = 100
+stop_epoch = 75
+param_scheduler = _base_.param_scheduler
+param_scheduler[1].update(
+    end=num_epochs, T_max=num_epochs - _base_.warmup_epochs)
+train_cfg = dict(max_epochs=stop_epoch, val_interval=25)

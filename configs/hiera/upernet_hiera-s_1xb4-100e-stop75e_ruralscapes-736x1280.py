@@ -1,82 +1,27 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
 # SSP base image model on RuralScapes (methods.md §1.2, §1.7;
-# FraunhoferIVI/SSP config/image/base_rural.yaml): SAM2 Hiera-S +
-# UPerHead(256), trained with cross-entropy on the labelled frames only,
-# full 736x1280 frames, batch 4, AdamW lr 2.5e-5, 2-epoch warm-up +
-# cosine over 100 epochs stopped at 75.
-# Wrapped in VideoEncoderDecoder so that it is evaluated like the video
-# models: whole val clips at 736x1280, mIoU + TC (ssp protocol, RAFT-large,
-# 20 iterations; methods.md §1.9). Weights (local files only):
-#   python tools/model_converters/sam2_hiera2mmvseg.py \
-#       sam2_hiera_small.pt checkpoints/sam2_hiera-s.pth
-#   python tools/model_converters/raft2torchvision.py \
-#       raft-things.pth checkpoints/raft_large_things.pth
+# FraunhoferIVI/SSP config/image/base_rural.yaml): the UAVid-VDD base image
+# model of upernet_hiera-s_1xb4-250e-stop200e_uavid-736x1280.py (model,
+# weights, training frames and augmentation, evaluation) with 12 classes, on
+# the RuralScapes data of ../_base_/datasets/ruralscapes.py, trained with
+# the cosine over 100 epochs stopped at 75 of
+# ../_base_/schedules/schedule_adamw-cos_100e-stop75e.py.
 # Train: python tools/train.py CONFIG  (-> work_dirs/<config>/epoch_75.pth,
 # the image model of configs/ssp/ssp_hiera-s_ruralscapes.py).
-_base_ = [
-    '../_base_/models/upernet_hiera-s.py', '../_base_/datasets/ruralscapes.py',
-    '../_base_/default_runtime.py',
-    '../_base_/schedules/schedule_adamw-cos_100e-stop75e.py'
-]
-sam2_checkpoint = 'checkpoints/sam2_hiera-s.pth'
-# torchvision raft_large layout (raft2torchvision.py output, or torchvision's
-# Raft_Large_Weights.C_T_V1 file), for the TC metric
-raft_checkpoint = 'checkpoints/raft_large_things.pth'
-image_size = (736, 1280)  # (H, W) of the data_1280x736 frames
+_base_ = ['./upernet_hiera-s_1xb4-250e-stop200e_uavid-736x1280.py']
 num_classes = 12
-image_model = _base_.model
-image_model.backbone.init_cfg = dict(
-    type='Pretrained', checkpoint=sam2_checkpoint, prefix='backbone.')
-image_model.decode_head.num_classes = num_classes
-del _base_.model
-data_preprocessor = _base_.data_preprocessor
-data_preprocessor.update(type='VideoSegDataPreProcessor', size=image_size)
-# logits_upsample='bicubic' is the repository's upsampling; note that
-# VideoEncoderDecoder currently runs the image model's own loss/inference,
-# which upsample bilinearly (equivalent per the repository's comment).
-model = dict(
-    type='VideoEncoderDecoder',
-    data_preprocessor=data_preprocessor,
-    image_model=image_model,
-    logits_upsample='bicubic')
-# The repository's image augmentation (albumentations: flip, perspective /
-# shift-scale-rotate, colour, noise; methods.md §1.7) approximated with
-# mmseg transforms: flip and photometric distortion on the full frame.
-image_train_pipeline = [
-    dict(type='VideoFrameSample'),
-    dict(
-        type='TransformBroadcaster',
-        share_random_params=True,
-        transforms=[
-            dict(type='LoadFrameFromFile'),
-            dict(type='LoadVideoAnnotations'),
-            dict(type='RandomFlip', prob=0.5),
-            dict(type='VideoPhotoMetricDistortion'),
-        ]),
-    dict(type='PackVideoSegInputs'),
-]
-# labelled frames only (no reference frame), one epoch = every labelled
-# frame once, shuffled, incomplete last batch dropped (methods.md §1.7)
-train_dataloader = dict(
-    batch_size=4,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    drop_last=True,
-    dataset=dict(ref_offsets=[], pipeline=image_train_pipeline))
-optim_wrapper = dict(optimizer=dict(lr=2.5e-5))
-raft_tc = dict(
-    type='RAFTFlow',
-    variant='large',
-    checkpoint=raft_checkpoint,
-    num_flow_updates=20,
-    input_mode='repo_normalized')
-val_evaluator = [
-    dict(type='VideoIoUMetric', iou_metrics=['mIoU']),
-    dict(type='TemporalConsistencyMetric', protocol='ssp', flow=raft_tc)
-]
-test_evaluator = val_evaluator
-default_hooks = dict(
-    logger=dict(log_metric_by_epoch=True),
-    checkpoint=dict(by_epoch=True, interval=25, max_keep_ckpts=3))
-log_processor = dict(by_epoch=True)
-# results are means over seeds 0, 1, 2 (--cfg-options randomness.seed=S)
-randomness = dict(seed=0)
+image_model = dict(decode_head=dict(num_classes=num_classes))
+model = dict(image_model=image_model)
+# The values of ruralscapes.py and of the 100-epoch schedule, and the dict
+# fields the UAVid config's bases filled in with their own values.
+dataset_type = 'RuralScapesDataset'
+data_root = 'data/ruralscapes'
+train_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
+val_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
+test_dataloader = val_dataloader
+num_epochs = 100
+stop_epoch = 75
+param_scheduler = _base_.param_scheduler
+param_scheduler[1].update(
+    end=num_epochs, T_max=num_epochs - _base_.warmup_epochs)
+train_cfg = dict(max_epochs=stop_epoch, val_interval=25)

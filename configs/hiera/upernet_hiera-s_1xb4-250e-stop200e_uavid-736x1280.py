@@ -14,7 +14,7 @@
 # the image model of configs/ssp/ssp_hiera-s_uavid.py).
 _base_ = [
     '../_base_/models/upernet_hiera-s.py', '../_base_/datasets/uavid_vdd.py',
-    '../_base_/default_runtime.py',
+    '../_base_/default_runtime_epoch.py',
     '../_base_/schedules/schedule_adamw-cos_250e-stop200e.py'
 ]
 sam2_checkpoint = 'checkpoints/sam2_hiera-s.pth'
@@ -73,9 +73,3 @@ val_evaluator = [
     dict(type='TemporalConsistencyMetric', protocol='ssp', flow=raft_tc)
 ]
 test_evaluator = val_evaluator
-default_hooks = dict(
-    logger=dict(log_metric_by_epoch=True),
-    checkpoint=dict(by_epoch=True, interval=25, max_keep_ckpts=3))
-log_processor = dict(by_epoch=True)
-# results are means over seeds 0, 1, 2 (--cfg-options randomness.seed=S)
-randomness = dict(seed=0)

@@ -1,84 +1,31 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
 # SSP on RuralScapes, the paper's model (methods.md §1.3-§1.4, §1.7;
-# FraunhoferIVI/SSP config/video/ssp_rural.yaml):
-# - image model: the trained SAM2 Hiera-S + UPerHead base model
-#   (configs/hiera/upernet_hiera-s_1xb4-100e-stop75e_ruralscapes-736x1280.py),
-#   loaded from its checkpoint and fine-tuned with the rest (not frozen);
-#   logits bicubically upsampled to the input size;
-# - similarity head: ConvSimilarityHead(96) on Hiera level 1 (96 channels,
-#   stride 4; backbone output 0);
-# - registration: DISK (2048 keypoints) + LightGlue + RANSAC homography;
-# - loss: CE(O_t) + 0.5 * L_tc, with RAFT-large (20 iterations,
-#   ImageNet-normalised inputs as the repository) for the flow f_{t->t-1};
-# - training pairs (t-1, t), t labelled, random 736x736 crops, batch 4, AdamW
-#   lr 5e-5, 2-epoch warm-up + cosine over 100 epochs stopped at 75;
-# - evaluation: whole val clips at 736x1280, causal from each clip's first
-#   frame, mIoU + TC (ssp protocol, RAFT-large 20 iterations).
-# Weights, local files only (configs/ssp/README.md):
-# - disk_checkpoint: cvlab-epfl/disk depth-save.pth;
-# - lightglue_checkpoint: cvg/LightGlue disk_lightglue.pth;
-# - raft_checkpoint: raft-things.pth converted by
-#   tools/model_converters/raft2torchvision.py (or torchvision's
-#   Raft_Large_Weights.C_T_V1 file);
-# - image_model_checkpoint: the trained image model, a
-#   VideoEncoderDecoder checkpoint (keys image_model.*).
-_base_ = [
-    '../_base_/models/upernet_hiera-s.py', '../_base_/datasets/ruralscapes.py',
-    '../_base_/default_runtime.py',
-    '../_base_/schedules/schedule_adamw-cos_100e-stop75e.py'
-]
+# FraunhoferIVI/SSP config/video/ssp_rural.yaml): SSP of ssp_hiera-s_uavid.py
+# (image model fine-tuned with the rest, similarity head, registration,
+# CE + 0.5 * L_tc, 736x736 training crops, evaluation; weights as there)
+# with 12 classes, on RuralScapes (../_base_/datasets/ruralscapes.py),
+# trained with the cosine over 100 epochs stopped at 75
+# (../_base_/schedules/schedule_adamw-cos_100e-stop75e.py), from the trained
+# RuralScapes image model
+# (configs/hiera/upernet_hiera-s_1xb4-100e-stop75e_ruralscapes-736x1280.py).
+_base_ = ['./ssp_hiera-s_uavid.py']
 image_model_checkpoint = ('work_dirs/upernet_hiera-s_1xb4-100e-stop75e_'
                           'ruralscapes-736x1280/epoch_75.pth')
-disk_checkpoint = 'checkpoints/disk_depth-save.pth'
-lightglue_checkpoint = 'checkpoints/disk_lightglue.pth'
-raft_checkpoint = 'checkpoints/raft_large_things.pth'
 num_classes = 12
-image_model = _base_.model
-image_model.decode_head.num_classes = num_classes
-# the whole image model comes from image_model_checkpoint (its keys
-# image_model.* stripped); the SAM2 backbone file is not needed
-image_model.init_cfg = dict(
-    type='Pretrained', checkpoint=image_model_checkpoint,
-    prefix='image_model.')
-del _base_.model
-data_preprocessor = _base_.data_preprocessor
-data_preprocessor.update(
-    type='VideoSegDataPreProcessor', size=_base_.crop_size)
-raft = dict(
-    type='RAFTFlow',
-    variant='large',
-    checkpoint=raft_checkpoint,
-    num_flow_updates=20,
-    input_mode='repo_normalized')
-model = dict(
-    type='SSP',
-    data_preprocessor=data_preprocessor,
-    image_model=image_model,
-    logits_upsample='bicubic',
-    feature_index=0,
-    sim_head=dict(type='ConvSimilarityHead', in_channels=96),
-    registration=dict(
-        type='DiskLightGlueRegistration',
-        disk_weights=disk_checkpoint,
-        lightglue_weights=lightglue_checkpoint,
-        num_keypoints=2048),
-    flow=raft,
-    loss_tc=dict(type='TemporalConsistencyLoss', loss_weight=0.5))
-# (t-1, t) pairs of the dataset config (ref_offsets=[-1], video
-# augmentation, 736x736 crops); one epoch = every labelled frame once,
-# shuffled, incomplete last batch dropped (methods.md §1.7)
-train_dataloader = dict(
-    batch_size=4,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    drop_last=True)
-val_evaluator = [
-    dict(type='VideoIoUMetric', iou_metrics=['mIoU']),
-    dict(type='TemporalConsistencyMetric', protocol='ssp', flow=raft)
-]
-test_evaluator = val_evaluator
-default_hooks = dict(
-    logger=dict(log_metric_by_epoch=True),
-    checkpoint=dict(by_epoch=True, interval=25, max_keep_ckpts=3))
-log_processor = dict(by_epoch=True)
-# results are means over seeds 0, 1, 2 (--cfg-options randomness.seed=S)
-randomness = dict(seed=0)
+image_model = dict(
+    decode_head=dict(num_classes=num_classes),
+    init_cfg=dict(checkpoint=image_model_checkpoint))
+model = dict(image_model=image_model)
+# The values of ruralscapes.py and of the 100-epoch schedule, and the dict
+# fields the UAVid config's bases filled in with their own values.
+dataset_type = 'RuralScapesDataset'
+data_root = 'data/ruralscapes'
+train_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
+val_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
+test_dataloader = val_dataloader
+num_epochs = 100
+stop_epoch = 75
+param_scheduler = _base_.param_scheduler
+param_scheduler[1].update(
+    end=num_epochs, T_max=num_epochs - _base_.warmup_epochs)
+train_cfg = dict(max_epochs=stop_epoch, val_interval=25)

@@ -4,93 +4,14 @@
 # the data with
 #   python tools/dataset_converters/ruralscapes.py Ruralscapes.zip \
 #       -o data/ruralscapes
-# (``data_root`` is relative to the working directory; override it with
-# ``--cfg-options train_dataloader.dataset.data_root=PATH`` etc.).
-# Frames and labels are read from the converter's 1280x736 copy
-# (``data_1280x736/``: the 2560x1440 frames Pillow-bilinear resized, the labels
-# Pillow-nearest resized, exactly what FraunhoferIVI/SSP feeds its networks),
-# so training and evaluation run at 736x1280 (methods.md §1.7, §1.9) and the
-# pipelines need no resize. A labelled first frame of a clip gets itself as
-# its reference at offset -1 (clamped; the repository wraps to the clip's last
-# frame, methods.md §1.7).
+# Everything else as uavid_vdd.py: the converter's 1280x736 copy, the video
+# models' 736x736 crops and augmentation, evaluation on whole val clips
+# (mIoU over all labelled frames of each clip) and the metrics. A labelled
+# first frame of a clip gets itself as its reference at offset -1 (clamped;
+# the repository wraps to the clip's last frame, methods.md §1.7).
+_base_ = ['./uavid_vdd.py']
 dataset_type = 'RuralScapesDataset'
 data_root = 'data/ruralscapes'
-data_prefix = dict(img_path='data_1280x736', seg_map_path='data_1280x736')
-# (H, W) training crop of the video models (SSP, KD-SSP, DFF, NetWarp, TCB);
-# image models train on the full 736x1280 frame (methods.md §1.7).
-crop_size = (736, 736)
-# VideoRandomScaleCrop(0.75, scales=[1.1, ..., 1.4]) of the repository: with
-# probability 1/4 the frame keeps its size, else one of the seven scales
-# (int(side * s), as the repository) is drawn uniformly; RandomChoiceResize
-# draws uniformly, hence 7 copies of the identity and 3 of each scale.
-scale_factors = [1.1, 1.15, 1.2, 1.25, 1.3, 1.35, 1.4]
-train_scales = [(1280, 736)] * 7 + [(int(1280 * s), int(736 * s))
-                                    for s in scale_factors for _ in range(3)]
-train_pipeline = [
-    dict(type='VideoFrameSample'),
-    dict(
-        type='TransformBroadcaster',
-        share_random_params=True,
-        transforms=[
-            dict(type='LoadFrameFromFile'),
-            dict(type='LoadVideoAnnotations'),
-            dict(type='RandomFlip', prob=0.5),
-            dict(
-                type='RandomChoiceResize',
-                scales=train_scales,
-                keep_ratio=False),
-            # one uniform crop (the repository crops 736x1280, then 736x736)
-            dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=1.0),
-            dict(type='VideoPhotoMetricDistortion'),
-        ]),
-    dict(type='PackVideoSegInputs'),
-]
-# Evaluation (methods.md §1.9): whole val clips from their first frame, at
-# 736x1280, no crop; mIoU on the labelled frames of each clip.
-test_pipeline = [
-    dict(type='VideoFrameSample'),
-    dict(
-        type='TransformBroadcaster',
-        transforms=[
-            dict(type='LoadFrameFromFile'),
-            dict(type='LoadVideoAnnotations'),
-        ]),
-    dict(type='PackVideoSegInputs'),
-]
-train_dataloader = dict(
-    batch_size=4,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_prefix=data_prefix,
-        ann_file='train.txt',
-        ref_offsets=[-1],
-        pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=1,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_prefix=data_prefix,
-        ann_file='val.txt',
-        clip_len=None,
-        test_mode=True,
-        pipeline=test_pipeline))
+train_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
+val_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
 test_dataloader = val_dataloader
-# Clip-level evaluation: mIoU over the labelled frames of all val clips, and
-# temporal consistency with the FraunhoferIVI/SSP protocol (methods.md §4.4)
-# on OpenCV DIS flow. The paper's numbers use RAFT-large, 20 iterations:
-# flow=dict(type='RAFTFlow', variant='large', checkpoint=PATH,
-#           num_flow_updates=20).
-val_evaluator = [
-    dict(type='VideoIoUMetric', iou_metrics=['mIoU']),
-    dict(type='TemporalConsistencyMetric', protocol='ssp',
-         flow=dict(type='DISFlow'))
-]
-test_evaluator = val_evaluator

@@ -15,7 +15,7 @@
 # sampler: configs using this schedule set
 #   train_dataloader = dict(sampler=dict(type='DefaultSampler',
 #                           shuffle=True), drop_last=True)
-# and a CheckpointHook with by_epoch=True.
+# and log and save checkpoints by epoch (../default_runtime_epoch.py).
 num_epochs = 250
 stop_epoch = 200
 warmup_epochs = 2
