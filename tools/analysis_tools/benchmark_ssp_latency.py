@@ -85,7 +85,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 def synthetic_clip(num_frames: int, height: int, width: int,
                    step: int = 3, seed: int = 0) -> Tensor:
-    """(T, 3, H, W) float frames in 0-255: a panning smooth texture."""
+    """(T, 3, H, W) float frames in 0-255: a smooth random texture seen
+    through a camera panning ``step`` px right and ``step // 2`` px down a
+    frame (so frame t+1 at (y, x) shows frame t at (y + step // 2,
+    x + step))."""
     generator = torch.Generator().manual_seed(seed)
     pad = step * num_frames
     coarse = torch.rand(1, 3, (height + pad) // 16 + 2,
@@ -93,9 +96,10 @@ def synthetic_clip(num_frames: int, height: int, width: int,
     fine = torch.rand(1, 3, height + pad, width + pad, generator=generator)
     texture = F.interpolate(coarse, size=fine.shape[2:], mode='bicubic',
                             align_corners=False) * 200 + fine * 55
+    down = step // 2
     return torch.cat([
-        texture[:, :, t * step // 2:t * step // 2 + height,
-                t * step:t * step + width] for t in range(num_frames)
+        texture[:, :, t * down:t * down + height, t * step:t * step + width]
+        for t in range(num_frames)
     ]).clamp(0, 255)
 
 

@@ -1,0 +1,83 @@
+# Copyright (c) mmvseg contributors. All rights reserved.
+"""The SSP latency benchmark: its synthetic clip, its part timers and a
+tiny end-to-end run."""
+import importlib.util
+import json
+import os.path as osp
+
+import torch
+
+import mmvseg.models.segmentors.ssp as ssp_module
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+_spec = importlib.util.spec_from_file_location(
+    'benchmark_ssp_latency',
+    osp.join(REPO, 'tools', 'analysis_tools', 'benchmark_ssp_latency.py'))
+bench = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench)
+CONFIG = osp.join(REPO, 'configs', 'ssp',
+                  'ssp_espnet-p2-q8_1xb4-300_demo-96x128.py')
+
+
+def test_synthetic_clip_pans_3_px_right_1_px_down():
+    clip = bench.synthetic_clip(3, 20, 24)
+    assert clip.shape == (3, 3, 20, 24)
+    assert 0 <= clip.min() and clip.max() <= 255 and clip.std() > 10
+    for t in range(2):
+        torch.testing.assert_close(clip[t + 1, :, :-1, :-3],
+                                   clip[t, :, 1:, 3:])
+
+
+def test_end_to_end_parts_and_restored_model(tmp_path):
+    out = tmp_path / 'result.json'
+    result = bench.main([
+        CONFIG, '--size', '64', '96', '--frames', '2', '--warmup', '1',
+        '--device', 'cpu', '--json',
+        str(out)
+    ])
+    assert json.loads(out.read_text()) == result
+    medians = result['median_ms']
+    assert set(medians) == {'image model alone', 'SSP', *bench.PARTS}
+    assert all(medians[part] >= 0 for part in bench.PARTS[:-1])
+    # SIFT ran on every step: frame t was described and matched
+    assert medians['describe'] > 0 and medians['match'] > 0
+    assert result['ratio'] == medians['SSP'] / medians['image model alone']
+    assert result['registration'] == 'HomographyRegistration'
+
+
+def test_timed_parts_restores_the_model():
+    class Registration(torch.nn.Module):
+
+        def describe(self, frames):
+            return frames
+
+        def match(self, *args):
+            return args
+
+        def fit(self, *args):
+            return args
+
+    class Model(torch.nn.Module):
+
+        def __init__(self):
+            super().__init__()
+            self.registration = Registration()
+            self.sim_head = torch.nn.Identity()
+
+        def extract_feat(self, x):
+            return x
+
+        def decode_logits(self, x, size):
+            return x
+
+    model = Model()
+    warp = ssp_module.warp_homography
+    timer = bench.PartTimer(torch.device('cpu'))
+    with bench.timed_parts(model, timer):
+        model.registration.describe(1)
+        model.registration.describe(2)
+        ssp_module.warp_homography
+    assert set(timer.seconds) == {'describe'}
+    assert 'describe' not in vars(model.registration)
+    assert 'extract_feat' not in vars(model)
+    assert ssp_module.warp_homography is warp
