@@ -97,7 +97,8 @@ class SSP(BaseVideoSegmentor):
             prev_feat: (N, C, h, w) F_{t-1}.
             logits: (N, K, H, W) Z_t.
             feat: (N, C, h, w) F_t.
-            homography: (N, 3, 3) H_{t-1->t} on input pixel coordinates.
+            homography: (N, 3, 3) H_{t-1->t} on input pixel coordinates,
+                on any device (the warps invert it on the CPU).
 
         Returns:
             Tensor: (N, K, H, W) fused logits O_t.
@@ -142,8 +143,9 @@ class SSP(BaseVideoSegmentor):
                 desc = self._describe(frame)
                 if prev_out is not None:
                     with torch.no_grad():
+                        # stays on the CPU: the warps invert it there
                         homography = self.registration.register(
-                            prev_desc, desc, size).to(frame.device)
+                            prev_desc, desc, size)
                     out = self.fuse(prev_out, prev_feat, out,
                                     feats[self.feature_index], homography)
                 prev_desc = desc
