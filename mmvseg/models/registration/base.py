@@ -7,9 +7,10 @@ stages:
 
 - :meth:`BaseRegistration.describe`: per-frame descriptions (keypoints and
   descriptors, or whatever a method needs), computed for each frame on its
-  own;
+  own, optionally on a downscaled copy of the frame (``scale``);
 - :meth:`BaseRegistration.register`: homographies from the descriptions of
-  the source and destination frames.
+  the source and destination frames, in pixel coordinates of the full
+  frames.
 
 ``forward(frames_src, frames_dst)`` chains both. A causal model can keep
 the description of frame t-1 and describe each frame once instead of twice
@@ -17,9 +18,11 @@ the description of frame t-1 and describe each frame once instead of twice
 this gives the same homographies as ``forward`` on each pair.
 """
 import logging
+import math
 from typing import Any, List, Optional, Sequence, Tuple
 
 import torch
+import torch.nn.functional as F
 from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from torch import Tensor
@@ -53,43 +56,111 @@ def homography_problem(homography: Optional[Tensor]) -> Optional[str]:
     return None
 
 
+def registration_grid(scale: float) -> Tensor:
+    """(3, 3) float64 A mapping full-frame pixel coordinates to those of
+    the frame resized by ``scale``.
+
+    ``torch.nn.functional.interpolate(scale_factor=scale)`` samples output
+    pixel q at input position ``(q + 0.5) / scale - 0.5`` (pixel centres at
+    integers), so ``q = scale * (p + 0.5) - 0.5``. A homography H_s fitted
+    on the resized frames is ``A^-1 H_s A`` on the full frames.
+    """
+    offset = 0.5 * scale - 0.5
+    return torch.tensor([[scale, 0.0, offset], [0.0, scale, offset],
+                         [0.0, 0.0, 1.0]], dtype=torch.float64)
+
+
 class BaseRegistration(BaseModule):
     """Frame-to-frame homographies from per-frame descriptions (§1.3).
 
-    Subclasses implement :meth:`describe` and either :meth:`register_pair`
-    or the two stages it chains by default, :meth:`match` (matched points
-    of two descriptions) and :meth:`estimate` (a robust fit); :meth:`fit`
-    wraps :meth:`estimate` with the fallbacks shared by all methods: the
-    identity, with a warning naming the reason and the number of matches,
-    when there are fewer than ``min_matches`` matches or the fit is not
-    usable (:func:`homography_problem`).
+    Subclasses implement :meth:`describe_frames` and either
+    :meth:`register_pair` or the two stages it chains by default,
+    :meth:`match` (matched points of two descriptions) and
+    :meth:`estimate` (a robust fit); :meth:`fit` wraps :meth:`estimate`
+    with the fallbacks shared by all methods: the identity, with a warning
+    naming the reason and the number of matches, when there are fewer than
+    ``min_matches`` matches or the fit is not usable
+    (:func:`homography_problem`).
+
+    With ``scale < 1`` the frames are described at reduced resolution, as
+    FraunhoferIVI/SSP's ``low_scale_homo`` option (``models/video/
+    models_consistency.py`` ``DiskFeatureRegistrator``: bilinear, antialiased
+    resize by 1/4 before DISK; off in the released configs). Keypoints,
+    matching and the robust fit (its thresholds in pixels of the resized
+    frames) work on the resized frames, and :meth:`register` maps H back to
+    full-frame pixels with :func:`registration_grid` (the repo applies the
+    low-resolution H to its full-resolution logits unchanged). Registration
+    time drops roughly with the pixel count; accuracy is that of the
+    resized frames.
 
     Args:
         min_matches: fewest matches to fit H (>= 4).
+        scale: resize factor of the frames before :meth:`describe_frames`,
+            in (0, 1]; 1 keeps them as they are.
         init_cfg: mmengine initialisation config.
 
     Raises:
-        ValueError: ``min_matches < 4``.
+        ValueError: ``min_matches < 4``, ``scale`` outside (0, 1].
     """
 
     def __init__(self,
                  min_matches: int = 4,
+                 scale: float = 1.0,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg)
         if min_matches < 4:
             raise ValueError('a homography needs min_matches >= 4, got '
                              f'{min_matches}')
+        if not 0 < scale <= 1:
+            raise ValueError(f'scale must be in (0, 1], got {scale}')
         self.min_matches = min_matches
+        self.scale = scale
 
     def log_name(self) -> str:
         """How warnings name this module."""
         return type(self).__name__
 
+    def described_size(self, size: Tuple[int, int]) -> Tuple[int, int]:
+        """(H, W) of the frames :meth:`describe_frames` sees for frames of
+        ``size``: ``floor(scale * H), floor(scale * W)``.
+
+        Raises:
+            ValueError: the resized frames would be empty.
+        """
+        described = (math.floor(size[0] * self.scale),
+                     math.floor(size[1] * self.scale))
+        if min(described) < 1:
+            raise ValueError(f'scale={self.scale} resizes {size[0]}x{size[1]}'
+                             ' frames to nothing')
+        return described
+
     def describe(self, frames: Tensor) -> List[Any]:
         """One description per frame of (N, 3, H, W) RGB 0-255 frames.
 
-        Each description depends on its own frame only.
+        Each description depends on its own frame only. With ``scale < 1``
+        the frames are first resized (float32, bilinear, antialiased) to
+        :meth:`described_size`.
+
+        Raises:
+            ValueError: frames that are not (N, 3, H, W), or too small for
+                ``scale``.
         """
+        if frames.dim() != 4 or frames.size(1) != 3:
+            raise ValueError('frames must be (N, 3, H, W), got '
+                             f'{tuple(frames.shape)}')
+        if self.scale != 1:
+            self.described_size(tuple(frames.shape[2:]))
+            frames = F.interpolate(
+                frames.float(),
+                scale_factor=self.scale,
+                mode='bilinear',
+                align_corners=False,
+                antialias=True)
+        return self.describe_frames(frames)
+
+    def describe_frames(self, frames: Tensor) -> List[Any]:
+        """Descriptions of (N, 3, h, w) RGB 0-255 frames (uint8 or float),
+        each from its own frame only."""
         raise NotImplementedError
 
     def match(self, desc_src: Any, desc_dst: Any,
@@ -134,7 +205,8 @@ class BaseRegistration(BaseModule):
 
     def register_pair(self, desc_src: Any, desc_dst: Any,
                       size: Tuple[int, int]) -> Tensor:
-        """(3, 3) float64 CPU H of one frame pair of size (H, W)."""
+        """(3, 3) float64 CPU H of one frame pair of described size
+        (H, W)."""
         return self.fit(*self.match(desc_src, desc_dst, size))
 
     def register(self, desc_src: Sequence, desc_dst: Sequence,
@@ -144,7 +216,7 @@ class BaseRegistration(BaseModule):
         Args:
             desc_src: N descriptions of frames t-1 (from :meth:`describe`).
             desc_dst: N descriptions of frames t.
-            size: (H, W) of the frames in pixels.
+            size: (H, W) of the full frames in pixels (before ``scale``).
 
         Returns:
             Tensor: (N, 3, 3) float32 H mapping pixel coordinates of frame
@@ -157,13 +229,16 @@ class BaseRegistration(BaseModule):
             raise ValueError('need one destination description per source '
                              f'description, got {len(desc_src)} and '
                              f'{len(desc_dst)}')
-        size = (int(size[0]), int(size[1]))
+        described = self.described_size((int(size[0]), int(size[1])))
         with torch.no_grad():
-            homographies = [
-                self.register_pair(src, dst, size)
+            homographies = torch.stack([
+                self.register_pair(src, dst, described)
                 for src, dst in zip(desc_src, desc_dst)
-            ]
-        return torch.stack(homographies).float()
+            ])
+        if self.scale != 1:
+            grid = registration_grid(self.scale)
+            homographies = torch.linalg.inv(grid) @ homographies @ grid
+        return homographies.float()
 
     def forward(self, frames_src: Tensor, frames_dst: Tensor) -> Tensor:
         """Homographies from frames t-1 (source) to frames t (destination).

@@ -153,7 +153,7 @@ class DiskLightGlueRegistration(BaseRegistration):
     For each pair (frame t-1 = source, frame t = destination), as
     FraunhoferIVI/SSP ``DiskFeatureRegistrator``:
 
-    1. (:meth:`describe`) each frame, converted by ``reg_input``, goes
+    1. (:meth:`describe_frames`) each frame, converted by ``reg_input``, goes
        through ``DISK(image, n=num_keypoints, window_size, score_threshold,
        pad_if_not_divisible=True)``, one frame at a time (the repo runs the
        pair as a batch of 2; on the CPU DISK's outputs do not depend on the
@@ -199,11 +199,15 @@ class DiskLightGlueRegistration(BaseRegistration):
         lightglue_cfg: LightGlue options overriding kornia's defaults.
         ransac_cfg: ``kornia.geometry.RANSAC`` options overriding the
             defaults above (``model_type`` is always ``'homography'``).
+        scale: describe and match the frames resized by this factor, as the
+            repo's ``low_scale_homo`` (1/4) (:class:`BaseRegistration`;
+            the RANSAC threshold is then in pixels of the resized frames).
         init_cfg: mmengine initialisation config (unused by default).
 
     Raises:
         ValueError: unknown ``reg_input``, ``min_matches < 4``, bad weight
-            files, a ``model_type`` in ``ransac_cfg``.
+            files, a ``model_type`` in ``ransac_cfg``, ``scale`` outside
+            (0, 1].
         FileNotFoundError: a weight file does not exist.
     """
 
@@ -219,8 +223,9 @@ class DiskLightGlueRegistration(BaseRegistration):
                  min_matches: int = 4,
                  lightglue_cfg: Optional[dict] = None,
                  ransac_cfg: Optional[dict] = None,
+                 scale: float = 1.0,
                  init_cfg: Optional[dict] = None) -> None:
-        super().__init__(min_matches, init_cfg)
+        super().__init__(min_matches, scale, init_cfg)
         if reg_input not in self.REG_INPUTS:
             raise ValueError(f'reg_input must be one of {self.REG_INPUTS}, '
                              f'got {reg_input!r}')
@@ -322,7 +327,7 @@ class DiskLightGlueRegistration(BaseRegistration):
         return homography
 
     @torch.no_grad()
-    def describe(self, frames: Tensor) -> List[DISKFeatures]:
+    def describe_frames(self, frames: Tensor) -> List[DISKFeatures]:
         """DISK features of each frame, computed one frame at a time.
 
         Args:

@@ -155,7 +155,7 @@ class OpenCVFeatures(NamedTuple):
 class HomographyRegistration(BaseRegistration):
     """Frame-to-frame homography from OpenCV keypoints (methods.md §1.3).
 
-    :meth:`describe` computes keypoints and descriptors of each frame on its
+    :meth:`describe_frames` computes keypoints and descriptors of each frame on its
     uint8 gray version (``cv2.COLOR_RGB2GRAY``). For each pair,
     :meth:`match` matches each descriptor of frame t to its two nearest
     neighbours in frame t-1 by exhaustive search (L2 for SIFT, Hamming for
@@ -183,10 +183,13 @@ class HomographyRegistration(BaseRegistration):
         min_matches: fewest ratio-test matches to fit H (>= 4).
         max_features: keypoint cap for SIFT/ORB; None gives the repo's
             values (SIFT 8000, ORB OpenCV's default 500). AKAZE has no cap.
+        scale: describe and match the frames resized by this factor
+            (:class:`BaseRegistration`; ``ransac_thresh`` is then in pixels
+            of the resized frames).
 
     Raises:
-        ValueError: unknown method, ``min_matches < 4``, or ``max_features``
-            with AKAZE.
+        ValueError: unknown method, ``min_matches < 4``, ``max_features``
+            with AKAZE, or ``scale`` outside (0, 1].
         RuntimeError: ``'akaze'`` with an OpenCV build that lacks it.
     """
 
@@ -197,8 +200,9 @@ class HomographyRegistration(BaseRegistration):
                  ratio: float = 0.8,
                  ransac_thresh: float = 2.5,
                  min_matches: int = 4,
-                 max_features: Optional[int] = None) -> None:
-        super().__init__(min_matches)
+                 max_features: Optional[int] = None,
+                 scale: float = 1.0) -> None:
+        super().__init__(min_matches, scale)
         if method not in self.METHODS:
             raise ValueError(f'method must be one of {self.METHODS}, got '
                              f'{method!r}')
@@ -227,7 +231,8 @@ class HomographyRegistration(BaseRegistration):
             return cv2.ORB_create(self.max_features or 500)
         return cv2.AKAZE_create()
 
-    def describe(self, frames: Tensor) -> List[Optional[OpenCVFeatures]]:
+    def describe_frames(self,
+                        frames: Tensor) -> List[Optional[OpenCVFeatures]]:
         """Keypoints and descriptors of each frame.
 
         Args:

@@ -9,12 +9,14 @@ import kornia.feature.lightglue
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from kornia.feature import (DISK, DISKFeatures, LightGlue, LightGlueMatcher,
                             laf_from_center_scale_ori)
 
 from mmvseg.models.registration.disk_lightglue import (
     DISK_WEIGHTS_URLS, LIGHTGLUE_WEIGHTS_URLS, DiskLightGlueRegistration,
     lightglue_disk_config)
+from mmvseg.models.registration.base import registration_grid
 from mmvseg.registry import MODELS
 
 H_TRUE = np.array([[1.02, 0.03, 4.0], [-0.02, 0.99, -3.0],
@@ -168,6 +170,23 @@ def test_describe_each_frame_once_then_register(registration):
     assert torch.equal(homography,
                        registration(frames, torch.cat([dst, src])))
     assert not torch.equal(homography[0], torch.eye(3))
+
+
+def test_scale_registers_the_resized_frames(weights, warnings_log):
+    reg = DiskLightGlueRegistration(weights['disk'], weights['lightglue'],
+                                    scale=0.5, **FAST)
+    src, dst = _frames()
+    small = F.interpolate(
+        torch.cat([src, dst]).float(), scale_factor=0.5, mode='bilinear',
+        antialias=True, align_corners=False)
+    assert small.shape[2:] == (30, 38)
+    with torch.no_grad():
+        feats = reg.detect(reg.prepare(small))
+        h_small = reg.fit(*reg.match(feats[0], feats[1], (30, 38)))
+    assert warnings_log == []  # a RANSAC estimate, not the fallback
+    grid = registration_grid(0.5)
+    expected = torch.linalg.inv(grid) @ h_small @ grid
+    torch.testing.assert_close(reg(src, dst)[0], expected.float())
 
 
 def test_ransac_recovers_known_homography(registration):

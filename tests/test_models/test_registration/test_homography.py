@@ -67,6 +67,16 @@ def test_recovers_known_homography(method, linear_tol, corner_tol):
     assert _corner_error(est) < corner_tol
 
 
+def test_recovers_known_homography_at_half_resolution():
+    src, dst = _pair()
+    reg = HomographyRegistration('sift', scale=0.5)
+    described = reg.describe(src)[0]
+    # keypoints live on the 80x100 resized frame
+    assert described.points.max(0).tolist() < [100, 80]
+    est = reg(src, dst)[0].double().numpy()
+    assert _corner_error(est / est[2, 2]) < 0.5
+
+
 def test_batch_float_input_and_flat_fallback(warnings_log):
     src, dst = _pair(seed=1)
     flat = torch.full_like(src, 128)

@@ -4,8 +4,11 @@ import math
 import pytest
 import torch
 
+import torch.nn.functional as F
+
 from mmvseg.models.registration.base import (MIN_ABS_DET, BaseRegistration,
-                                             homography_problem)
+                                             homography_problem,
+                                             registration_grid)
 
 
 class MeanShiftRegistration(BaseRegistration):
@@ -18,7 +21,7 @@ class MeanShiftRegistration(BaseRegistration):
         self.num_points = num_points
         self.fitted = fitted
 
-    def describe(self, frames):
+    def describe_frames(self, frames):
         return [frame.float().mean() for frame in frames]
 
     def match(self, desc_src, desc_dst, size):
@@ -73,6 +76,40 @@ def test_forward_is_register_of_describe():
                                                            1.0]]]))
 
 
+def test_registration_grid_follows_interpolate():
+    # a horizontal ramp (value = x) resized by 1/4: away from the borders,
+    # where antialiasing's filter is whole, resized pixel q holds the full
+    # frame position that A maps to q
+    ramp = torch.arange(64.0).repeat(1, 3, 16, 1)
+    small = F.interpolate(ramp, scale_factor=0.25, mode='bilinear',
+                          antialias=True, align_corners=False)
+    grid = registration_grid(0.25)
+    q = torch.arange(16.0, dtype=torch.float64)
+    p = (q - grid[0, 2]) / grid[0, 0]
+    torch.testing.assert_close(small[0, 0, 2, 2:-2].double(), p[2:-2])
+    assert torch.equal(registration_grid(1.0), torch.eye(3).double())
+
+
+def test_scale_describes_resized_frames_and_maps_h_back():
+    reg = MeanShiftRegistration(scale=0.5)
+    seen = []
+    describe_frames = reg.describe_frames
+    reg.describe_frames = lambda frames: seen.append(frames.shape) or \
+        describe_frames(frames)
+    # constant 4x5 frames keep their value (up to float rounding) when
+    # resized to 2x2; H_s = translation by 3 px of the resized frames
+    homography = reg(_frames(10), _frames(13)).double()
+    assert seen == [(1, 3, 2, 2), (1, 3, 2, 2)]
+    grid = registration_grid(0.5)
+    h_small = torch.eye(3, dtype=torch.float64)
+    h_small[0, 2] = 3.0
+    expected = torch.linalg.inv(grid) @ h_small @ grid
+    torch.testing.assert_close(homography[0], expected, atol=1e-5, rtol=0)
+    # a translation by t resized pixels is a translation by t / scale
+    assert abs(homography[0, 0, 2] - 6.0) < 1e-5
+    assert reg.described_size((736, 1280)) == (368, 640)
+
+
 def test_bad_inputs_raise():
     reg = MeanShiftRegistration()
     with pytest.raises(ValueError, match=r'both be \(N, 3, H, W\)'):
@@ -86,6 +123,13 @@ def test_bad_inputs_raise():
         MeanShiftRegistration(min_matches=3)
     with pytest.raises(NotImplementedError):
         BaseRegistration()(_frames(1), _frames(2))
+    for scale in (0.0, 1.5):
+        with pytest.raises(ValueError, match=r'scale must be in \(0, 1\]'):
+            MeanShiftRegistration(scale=scale)
+    with pytest.raises(ValueError, match='resizes 4x5 frames to nothing'):
+        MeanShiftRegistration(scale=0.2).describe(_frames(1))
+    with pytest.raises(ValueError, match=r'frames must be \(N, 3, H, W\)'):
+        reg.describe(torch.zeros(3, 4, 5))
 
 
 @pytest.mark.parametrize('num_points,fitted,reason', [
