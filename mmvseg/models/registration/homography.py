@@ -155,8 +155,8 @@ class OpenCVFeatures(NamedTuple):
 class HomographyRegistration(BaseRegistration):
     """Frame-to-frame homography from OpenCV keypoints (methods.md §1.3).
 
-    :meth:`describe_frames` computes keypoints and descriptors of each frame on its
-    uint8 gray version (``cv2.COLOR_RGB2GRAY``). For each pair,
+    :meth:`describe_frames` computes keypoints and descriptors of each frame
+    on its uint8 gray version (``cv2.COLOR_RGB2GRAY``). For each pair,
     :meth:`match` matches each descriptor of frame t to its two nearest
     neighbours in frame t-1 by exhaustive search (L2 for SIFT, Hamming for
     ORB/AKAZE) and Lowe's ratio test keeps a match when ``d1 < ratio * d2``;
