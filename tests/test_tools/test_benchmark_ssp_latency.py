@@ -5,9 +5,11 @@ import importlib.util
 import json
 import os.path as osp
 
+import pytest
 import torch
 
 import mmvseg.models.segmentors.ssp as ssp_module
+from mmvseg.models.registration import HomographyRegistration
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 _spec = importlib.util.spec_from_file_location(
@@ -28,6 +30,31 @@ def test_synthetic_clip_pans_3_px_right_1_px_down():
                                    clip[t, :, 1:, 3:])
 
 
+def test_pan_homography_maps_frame_t_minus_1_to_t():
+    # frame t at (y, x) shows frame t-1 at (y + 1, x + 3)
+    clip = bench.synthetic_clip(2, 20, 24)
+    homography = bench.pan_homography(3)
+    source = torch.tensor([10.0, 5.0, 1.0], dtype=torch.float64)
+    x, y, _ = (homography @ source).tolist()
+    assert (x, y) == (7.0, 4.0)
+    torch.testing.assert_close(clip[1, :, int(y), int(x)], clip[0, :, 5, 10])
+    assert bench.corner_error(homography, homography, 20, 24) == 0.0
+    shifted = homography.clone()
+    shifted[0, 2] += 3.0
+    shifted[1, 2] += 4.0
+    assert bench.corner_error(shifted, homography, 20, 24) == 5.0
+
+
+@pytest.mark.parametrize('scale', [1.0, 0.25])
+def test_sift_finds_the_pan_at_full_and_quarter_resolution(scale):
+    clip = bench.synthetic_clip(3, 224, 384)
+    registration = HomographyRegistration('sift', scale=scale)
+    for t in range(2):
+        homography = registration(clip[t:t + 1], clip[t + 1:t + 2])[0]
+        assert bench.corner_error(homography, bench.pan_homography(), 224,
+                                  384) < 0.5
+
+
 def test_end_to_end_parts_and_restored_model(tmp_path):
     out = tmp_path / 'result.json'
     result = bench.main([
@@ -43,6 +70,8 @@ def test_end_to_end_parts_and_restored_model(tmp_path):
     assert medians['describe'] > 0 and medians['match'] > 0
     assert result['ratio'] == medians['SSP'] / medians['image model alone']
     assert result['registration'] == 'HomographyRegistration'
+    assert result['registration_error_px'] >= 0.0
+    assert result['registration_scale'] == 1.0
 
 
 def test_timed_parts_restores_the_model():

@@ -103,6 +103,25 @@ def synthetic_clip(num_frames: int, height: int, width: int,
     ]).clamp(0, 255)
 
 
+def pan_homography(step: int = 3) -> Tensor:
+    """(3, 3) float64 ``H_{t-1->t}`` of :func:`synthetic_clip`'s pan: a
+    pixel of frame t-1 moves by (-step, -(step // 2))."""
+    homography = torch.eye(3, dtype=torch.float64)
+    homography[0, 2], homography[1, 2] = -step, -(step // 2)
+    return homography
+
+
+def corner_error(homography: Tensor, expected: Tensor, height: int,
+                 width: int) -> float:
+    """Largest distance (px) between the four image corners mapped by two
+    (3, 3) homographies."""
+    corners = torch.tensor([[0, width - 1, 0, width - 1],
+                            [0, 0, height - 1, height - 1], [1, 1, 1, 1]],
+                           dtype=torch.float64)
+    a, b = homography.double() @ corners, expected.double() @ corners
+    return float((a[:2] / a[2] - b[:2] / b[2]).norm(dim=0).max())
+
+
 def random_registration_weights(registration: dict, folder: str) -> dict:
     """Point a ``DiskLightGlueRegistration`` config at random weights."""
     from mmvseg.models.registration import disk_lightglue
@@ -167,11 +186,33 @@ def time_side_by_side(model, frames: Tensor, warmup: int,
 
     The two alternate frame by frame (image model on frame t, then SSP step
     t), so both see the same machine state; frames t < max(warmup, 1) are
-    not recorded (SSP's step 0 has nothing to propagate).
+    not recorded (SSP's step 0 has nothing to propagate). Also records the
+    ``registration error`` (px, :func:`corner_error` against
+    :func:`pan_homography`) of each step that registers.
     """
     per_frame: Dict[str, List[float]] = defaultdict(list)
+    homographies: List[Tensor] = []
+    register = model.registration.register
+
+    def recorded(*args, **kwargs):
+        result = register(*args, **kwargs)
+        homographies.append(result[0])
+        return result
+
+    model.registration.register = recorded
+    try:
+        _time_steps(model, frames, warmup, timer, per_frame, homographies)
+    finally:
+        del model.registration.register
+    return per_frame
+
+
+def _time_steps(model, frames: Tensor, warmup: int, timer: PartTimer,
+                per_frame: Dict[str, List[float]],
+                homographies: List[Tensor]) -> None:
     steps = model.predict_clip(frames, [None] * frames.shape[0])
     for t in range(frames.shape[0]):
+        homographies.clear()
         start = timer.now()
         model.decode_logits(model.extract_feat(frames[t:t + 1]),
                             frames.shape[2:])
@@ -189,7 +230,10 @@ def time_side_by_side(model, frames: Tensor, warmup: int,
             per_frame[part].append(timer.seconds[part])
         per_frame['other'].append(
             total - sum(timer.seconds[p] for p in PARTS[:-1]))
-    return per_frame
+        if homographies:
+            per_frame['registration error'].append(
+                corner_error(homographies[-1], pan_homography(),
+                             *frames.shape[2:]))
 
 
 def main(argv: Optional[Sequence[str]] = None) -> dict:
@@ -220,6 +264,8 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     timer = PartTimer(device)
     with torch.no_grad():
         per_frame = time_side_by_side(model, inputs, args.warmup, timer)
+    errors = per_frame.pop('registration error', None)
+    error = statistics.median(errors) if errors else None
     median_ms = {
         name: 1e3 * statistics.median(values)
         for name, values in per_frame.items()
@@ -232,8 +278,10 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         threads=torch.get_num_threads(),
         registration=cfg.model.registration.get('type'),
         timed_frames=args.frames,
+        registration_scale=cfg.model.registration.get('scale', 1.0),
         median_ms=median_ms,
-        ratio=median_ms['SSP'] / median_ms['image model alone'])
+        ratio=median_ms['SSP'] / median_ms['image model alone'],
+        registration_error_px=error)
     print(f'{args.config} at {args.size[0]}x{args.size[1]} on '
           f'{result["device"]} ({result["threads"]} threads), median of '
           f'{args.frames} frames:')
@@ -242,6 +290,9 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
           f'(ratio {result["ratio"]:.3f})')
     for part in PARTS:
         print(f'    {part:<15} {median_ms[part]:9.1f} ms')
+    if error is not None:
+        print(f'  registration error {error:8.2f} px (corners, against the '
+              'true pan)')
     if args.json:
         with open(args.json, 'w') as f:
             json.dump(result, f, indent=2)
