@@ -123,10 +123,15 @@ def corner_error(homography: Tensor, expected: Tensor, height: int,
 
 
 def random_registration_weights(registration: dict, folder: str) -> dict:
-    """Point a ``DiskLightGlueRegistration`` config at random weights."""
+    """Point a ``DiskLightGlueRegistration`` config at random weights.
+
+    The weights are drawn with a fixed seed: LightGlue's adaptive depth and
+    point pruning depend on them, and with them its time.
+    """
     from mmvseg.models.registration import disk_lightglue
     if registration.get('type') != 'DiskLightGlueRegistration':
         return registration
+    torch.manual_seed(0)
     disk_path, lightglue_path = f'{folder}/disk.pth', f'{folder}/lg.pth'
     torch.save(
         dict(extractor=disk_lightglue.DISK().state_dict()), disk_path)
