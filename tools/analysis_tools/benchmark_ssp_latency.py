@@ -52,6 +52,7 @@ from mmengine.registry import init_default_scope
 from torch import Tensor
 
 import mmvseg.models.segmentors.ssp as ssp_module
+from mmvseg.models.registration import corner_distance
 from mmvseg.registry import MODELS
 
 PARTS = ('image model', 'describe', 'match', 'fit', 'alpha head', 'warps',
@@ -109,17 +110,6 @@ def pan_homography(step: int = 3) -> Tensor:
     homography = torch.eye(3, dtype=torch.float64)
     homography[0, 2], homography[1, 2] = -step, -(step // 2)
     return homography
-
-
-def corner_error(homography: Tensor, expected: Tensor, height: int,
-                 width: int) -> float:
-    """Largest distance (px) between the four image corners mapped by two
-    (3, 3) homographies."""
-    corners = torch.tensor([[0, width - 1, 0, width - 1],
-                            [0, 0, height - 1, height - 1], [1, 1, 1, 1]],
-                           dtype=torch.float64)
-    a, b = homography.double() @ corners, expected.double() @ corners
-    return float((a[:2] / a[2] - b[:2] / b[2]).norm(dim=0).max())
 
 
 def random_registration_weights(registration: dict, folder: str) -> dict:
@@ -192,7 +182,7 @@ def time_side_by_side(model, frames: Tensor, warmup: int,
     The two alternate frame by frame (image model on frame t, then SSP step
     t), so both see the same machine state; frames t < max(warmup, 1) are
     not recorded (SSP's step 0 has nothing to propagate). Also records the
-    ``registration error`` (px, :func:`corner_error` against
+    ``registration error`` (px, ``corner_distance`` against
     :func:`pan_homography`) of each step that registers.
     """
     per_frame: Dict[str, List[float]] = defaultdict(list)
@@ -237,8 +227,8 @@ def _time_steps(model, frames: Tensor, warmup: int, timer: PartTimer,
             total - sum(timer.seconds[p] for p in PARTS[:-1]))
         if homographies:
             per_frame['registration error'].append(
-                corner_error(homographies[-1], pan_homography(),
-                             *frames.shape[2:]))
+                corner_distance(homographies[-1], pan_homography(),
+                                frames.shape[2:]))
 
 
 def main(argv: Optional[Sequence[str]] = None) -> dict:

@@ -70,6 +70,23 @@ def registration_grid(scale: float) -> Tensor:
                          [0.0, 0.0, 1.0]], dtype=torch.float64)
 
 
+def corner_distance(homography: Tensor, reference: Tensor,
+                    size: Tuple[int, int]) -> float:
+    """Largest distance (px) between the four corner pixels of a frame of
+    ``size`` (H, W) mapped by two (3, 3) homographies.
+
+    A scale-aware summary of how far two homographies of the same frame
+    pair disagree (0 for equal ones, ``|t|`` for two translations that
+    differ by t).
+    """
+    h, w = size
+    corners = torch.tensor([[0, w - 1, 0, w - 1], [0, 0, h - 1, h - 1],
+                            [1, 1, 1, 1]], dtype=torch.float64)
+    a = homography.detach().cpu().double() @ corners
+    b = reference.detach().cpu().double() @ corners
+    return float((a[:2] / a[2] - b[:2] / b[2]).norm(dim=0).max())
+
+
 class BaseRegistration(BaseModule):
     """Frame-to-frame homographies from per-frame descriptions (§1.3).
 

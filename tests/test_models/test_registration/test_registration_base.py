@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from mmvseg.models.registration.base import (MIN_ABS_DET, BaseRegistration,
+                                             corner_distance,
                                              homography_problem,
                                              registration_grid)
 
@@ -74,6 +75,17 @@ def test_forward_is_register_of_describe():
         reg.register(descriptions[1:2], descriptions[2:3], (4, 5)),
         torch.tensor([[[1.0, 0.0, -7.0], [0.0, 1.0, 0.0], [0.0, 0.0,
                                                            1.0]]]))
+
+
+def test_corner_distance_on_hand_made_homographies():
+    translation = torch.eye(3)
+    translation[0, 2], translation[1, 2] = 3.0, 4.0
+    assert corner_distance(translation, torch.eye(3), (20, 24)) == 5.0
+    assert corner_distance(translation, translation, (20, 24)) == 0.0
+    # a 2x zoom about the origin moves the far corner (23, 19) most
+    zoom = torch.diag(torch.tensor([2.0, 2.0, 1.0]))
+    assert corner_distance(zoom, torch.eye(3), (20, 24)) == \
+        pytest.approx((23**2 + 19**2)**0.5)
 
 
 def test_registration_grid_follows_interpolate():
