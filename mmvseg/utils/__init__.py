@@ -1,8 +1,8 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
-from .io import (check_label, read_flow, read_image, read_indexed_png,
-                 read_label, write_flow)
+from .io import (check_label, list_images, read_flow, read_image,
+                 read_indexed_png, read_label, write_flow)
 
 __all__ = [
-    'check_label', 'read_flow', 'read_image', 'read_indexed_png',
-    'read_label', 'write_flow'
+    'check_label', 'list_images', 'read_flow', 'read_image',
+    'read_indexed_png', 'read_label', 'write_flow'
 ]

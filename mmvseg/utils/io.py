@@ -6,8 +6,9 @@ corrupt or malformed file raises :class:`ValueError`; both messages start with
 the path.
 """
 import io
+import os
 import os.path as osp
-from typing import Iterable, Optional, Tuple
+from typing import Iterable, List, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -16,6 +17,7 @@ from PIL import Image
 FLO_MAGIC = 202021.25
 PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
 PNG_END = b'IEND\xaeB`\x82'
+IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
 
 
 def _read_bytes(path: str) -> bytes:
@@ -23,6 +25,26 @@ def _read_bytes(path: str) -> bytes:
         raise FileNotFoundError(f'{path}: file not found')
     with open(path, 'rb') as f:
         return f.read()
+
+
+def list_images(folder: str) -> List[str]:
+    """Sorted paths of the image files (:data:`IMAGE_EXTENSIONS`, any case)
+    directly in ``folder`` (sub-folders are skipped), e.g. the frames of one
+    clip.
+
+    Raises:
+        FileNotFoundError: the folder does not exist.
+        ValueError: it holds no image file.
+    """
+    if not osp.isdir(folder):
+        raise FileNotFoundError(f'{folder}: clip folder not found')
+    files = sorted(
+        osp.join(folder, name) for name in os.listdir(folder)
+        if name.lower().endswith(IMAGE_EXTENSIONS)
+        and osp.isfile(osp.join(folder, name)))
+    if not files:
+        raise ValueError(f'{folder}: no image file')
+    return files
 
 
 def read_image(path: str, flag: str = 'color') -> np.ndarray:

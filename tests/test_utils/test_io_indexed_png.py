@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmvseg.utils import read_image, read_indexed_png
+from mmvseg.utils import list_images, read_image, read_indexed_png
 
 IDS = np.array([[0, 1, 2, 255], [3, 0, 1, 7]], np.uint8)
 
@@ -65,3 +65,19 @@ def test_other_modes_are_rejected(tmp_path, array):
     Image.fromarray(array).save(path)
     with pytest.raises(ValueError, match='other.png.*got mode'):
         read_indexed_png(path)
+
+
+def test_list_images_sorted_any_case_and_errors(tmp_path):
+    for name in ('b.JPG', 'a.png', 'c.txt', 'd.jpeg'):
+        (tmp_path / name).write_bytes(b'')
+    (tmp_path / 'sub.png').mkdir()
+    assert list_images(str(tmp_path)) == [
+        str(tmp_path / name) for name in ('a.png', 'b.JPG', 'd.jpeg')
+    ]
+    with pytest.raises(FileNotFoundError,
+                       match='missing: clip folder not found'):
+        list_images(str(tmp_path / 'missing'))
+    empty = tmp_path / 'empty'
+    empty.mkdir()
+    with pytest.raises(ValueError, match='empty: no image file'):
+        list_images(str(empty))

@@ -40,10 +40,7 @@ from prettytable import PrettyTable
 from mmvseg.evaluation.metrics import WARP_MODES, TemporalConsistencyMetric
 from mmvseg.evaluation.metrics.temporal_consistency_metric import PROTOCOLS
 from mmvseg.models.flow import DISFlow
-from mmvseg.utils import read_label
-
-IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
-
+from mmvseg.utils import list_images, read_label
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
@@ -72,23 +69,6 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def list_files(folder: str) -> List[str]:
-    """Sorted image files of one clip folder.
-
-    Raises:
-        FileNotFoundError: the folder does not exist.
-        ValueError: it holds no image file.
-    """
-    if not osp.isdir(folder):
-        raise FileNotFoundError(f'{folder}: clip folder not found')
-    files = sorted(
-        osp.join(folder, name) for name in os.listdir(folder)
-        if name.lower().endswith(IMAGE_EXTENSIONS))
-    if not files:
-        raise ValueError(f'{folder}: no image file')
-    return files
-
-
 def list_clips(args: argparse.Namespace) -> List[Tuple[str, List[List[str]]]]:
     """``(clip, [frame paths, pred paths(, gt paths)])`` for every clip.
 
@@ -105,7 +85,7 @@ def list_clips(args: argparse.Namespace) -> List[Tuple[str, List[List[str]]]]:
     roots = [args.frames, args.preds] + ([args.gts] if args.gts else [])
     listed = []
     for clip in clips:
-        files = [list_files(osp.join(root, clip)) for root in roots]
+        files = [list_images(osp.join(root, clip)) for root in roots]
         counts = [len(f) for f in files]
         if len(set(counts)) > 1:
             raise ValueError(
