@@ -147,9 +147,10 @@ def uncached_predict_clip(ssp, frames):
         yield out
 
 
-def test_predict_clip_describes_once_and_equals_pairwise_registration():
+@pytest.mark.parametrize('scale', [1.0, 0.5])
+def test_predict_clip_describes_once_and_equals_pairwise_registration(scale):
     ssp = build_ssp(registration=dict(
-        type='HomographyRegistration', method='sift')).eval()
+        type='HomographyRegistration', method='sift', scale=scale)).eval()
     frames = panning_clip()
     homographies = []
     register = ssp.registration.register
