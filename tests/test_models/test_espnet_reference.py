@@ -1,7 +1,6 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
 """ESPNet p=2, q=8 with the author's CamVid weights reproduces the reference
 output of ``../shared/weights/espnet/README.md`` ("Reference output")."""
-import importlib.util
 import os.path as osp
 
 import cv2
@@ -10,7 +9,8 @@ from mmengine import Config
 
 from mmvseg.registry import MODELS
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from script_loader import REPO_ROOT, load_script
+
 
 REF_PIXEL_LOGITS = [
     0.1948, 0.2513, -1.0235, -0.0553, -0.2036, -1.7961, -0.8208, -7.8553,
@@ -27,12 +27,7 @@ LOGIT_ATOL = 2e-4
 
 
 def _load_converter():
-    spec = importlib.util.spec_from_file_location(
-        'espnet2mmvseg',
-        osp.join(REPO_ROOT, 'tools', 'model_converters', 'espnet2mmvseg.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('tools', 'model_converters', 'espnet2mmvseg.py')
 
 
 def test_camvid_weights_reproduce_reference_logits(espnet_weights,

@@ -19,7 +19,6 @@ learning-rate factor of FraunhoferIVI/SSP ``utils/schedulers.py``
 """
 import copy
 import functools
-import importlib.util
 import math
 import os
 import os.path as osp
@@ -42,7 +41,8 @@ from torchvision.models.optical_flow import raft_large
 
 from mmvseg.models.registration.disk_lightglue import lightglue_disk_config
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from script_loader import REPO_ROOT, load_script
+
 HIERA = 'configs/hiera/'
 SSP = 'configs/ssp/'
 IMAGE_UAVID = HIERA + 'upernet_hiera-s_1xb4-250e-stop200e_uavid-736x1280.py'
@@ -73,24 +73,15 @@ SMALL, FULL, CROP, TEACHER_CROP = (128, 160), (128, 192), (128, 128), (64, 64)
 TC_KEY = 'tc_ssp/TC'
 
 
-def _load_script(name, *parts):
-    spec = importlib.util.spec_from_file_location(name,
-                                                  osp.join(REPO, *parts))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @functools.lru_cache(maxsize=None)
 def load_cfg(path):
     """The parsed config (cached: parsing takes a while; copy to change)."""
-    return Config.fromfile(osp.join(REPO, path))
+    return Config.fromfile(osp.join(REPO_ROOT, path))
 
 
-save_init_checkpoint = _load_script('save_init_checkpoint', 'tools', 'misc',
-                                    'save_init_checkpoint.py')
-sam2_converter = _load_script('sam2_hiera2mmvseg', 'tools',
-                              'model_converters', 'sam2_hiera2mmvseg.py')
+save_init_checkpoint = load_script('tools', 'misc', 'save_init_checkpoint.py')
+sam2_converter = load_script('tools', 'model_converters',
+                             'sam2_hiera2mmvseg.py')
 
 
 @pytest.fixture(scope='module', autouse=True)
@@ -219,7 +210,7 @@ def image_checkpoint(weights, tmp_path_factory):
     state dict."""
     out = str(tmp_path_factory.mktemp('untrained') / 'init.pth')
     checkpoint = save_init_checkpoint.main([
-        osp.join(REPO, UNTRAINED), out, '--cfg-options',
+        osp.join(REPO_ROOT, UNTRAINED), out, '--cfg-options',
         f'model.image_model.backbone.init_cfg.checkpoint={weights["sam2"]}'
     ])
     return out, checkpoint['state_dict']
@@ -329,7 +320,7 @@ def assert_close_to(module, state_dict, prefix):
 def _run(args):
     env = dict(os.environ, OMP_NUM_THREADS='1')
     proc = subprocess.run(
-        args, cwd=REPO, env=env, capture_output=True, text=True,
+        args, cwd=REPO_ROOT, env=env, capture_output=True, text=True,
         timeout=300)
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0, log[-4000:]
@@ -557,7 +548,7 @@ def _repo_factor(step, warmup, total, start=1e-4, final=1e-4):
 def test_schedule_matches_repo(name, num_epochs, stop, final,
                                iters_per_epoch):
     cfg = Config.fromfile(
-        osp.join(REPO, 'configs', '_base_', 'schedules', name))
+        osp.join(REPO_ROOT, 'configs', '_base_', 'schedules', name))
     assert cfg.train_cfg == dict(
         type='EpochBasedTrainLoop', max_epochs=stop,
         val_interval=cfg.train_cfg.val_interval)

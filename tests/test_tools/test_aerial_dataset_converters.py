@@ -1,6 +1,5 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
 """UAVid-VDD and RuralScapes converters on tiny fake archives."""
-import importlib.util
 import os
 import os.path as osp
 import re
@@ -17,19 +16,10 @@ from mmvseg.datasets.conversion.cli import parse_size
 from mmvseg.datasets.ruralscapes import RuralScapesDataset
 from mmvseg.datasets.uavid_vdd import UAVidVDDDataset
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from script_loader import load_script
 
-
-def _load_tool(module_name, file):
-    spec = importlib.util.spec_from_file_location(
-        module_name, osp.join(REPO_ROOT, 'tools', 'dataset_converters', file))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-uavid_tool = _load_tool('uavid_vdd_converter', 'uavid_vdd.py')
-rural_tool = _load_tool('ruralscapes_converter', 'ruralscapes.py')
+uavid_tool = load_script('tools', 'dataset_converters', 'uavid_vdd.py')
+rural_tool = load_script('tools', 'dataset_converters', 'ruralscapes.py')
 
 # UAVid colours (RGB) -> stored id, and two colours outside the table.
 UAVID = {(0, 0, 0): 0, (128, 64, 128): 1, (128, 128, 0): 2, (0, 128, 0): 3,

@@ -1,7 +1,6 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
 """The SSP latency benchmark: its synthetic clip, its part timers and a
 tiny end-to-end run."""
-import importlib.util
 import json
 import os.path as osp
 
@@ -12,13 +11,10 @@ import mmvseg.models.segmentors.ssp as ssp_module
 from mmvseg.models.registration import (HomographyRegistration,
                                         corner_distance)
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-_spec = importlib.util.spec_from_file_location(
-    'benchmark_ssp_latency',
-    osp.join(REPO, 'tools', 'analysis_tools', 'benchmark_ssp_latency.py'))
-bench = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(bench)
-CONFIG = osp.join(REPO, 'configs', 'ssp',
+from script_loader import REPO_ROOT, load_script
+
+bench = load_script('tools', 'analysis_tools', 'benchmark_ssp_latency.py')
+CONFIG = osp.join(REPO_ROOT, 'configs', 'ssp',
                   'ssp_espnet-p2-q8_1xb4-300_demo-96x128.py')
 
 

@@ -1,7 +1,5 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
 import argparse
-import importlib.util
-import os.path as osp
 import sys
 
 import pytest
@@ -12,12 +10,9 @@ from torchvision.models import resnet18, resnet50
 from mmvseg.models.backbones.crw_resnet import CRWResNet  # noqa: F401
 from mmvseg.registry import MODELS
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-_spec = importlib.util.spec_from_file_location(
-    'crw2mmvseg',
-    osp.join(REPO_ROOT, 'tools', 'model_converters', 'crw2mmvseg.py'))
-converter = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(converter)
+from script_loader import load_script
+
+converter = load_script('tools', 'model_converters', 'crw2mmvseg.py')
 
 CRW_CFG = dict(type='CRWResNet', depth=18, padding_mode='reflect')
 

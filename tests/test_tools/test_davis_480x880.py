@@ -1,5 +1,4 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
-import importlib.util
 import os
 import os.path as osp
 
@@ -7,12 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-_spec = importlib.util.spec_from_file_location(
-    'davis_480x880',
-    osp.join(REPO_ROOT, 'tools', 'dataset_converters', 'davis_480x880.py'))
-converter = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(converter)
+from script_loader import load_script
+
+converter = load_script('tools', 'dataset_converters', 'davis_480x880.py')
 
 # 21 -> 30 has no ties (j + 0.5) * 21 / 30 on integers, like 854 -> 880
 SRC_W, SRC_H, DST_W, DST_H = 21, 4, 30, 4

@@ -1,5 +1,4 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
-import importlib.util
 import os.path as osp
 import sys
 from collections import OrderedDict
@@ -10,12 +9,9 @@ from mmengine import Config
 
 from mmvseg.registry import MODELS
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-_spec = importlib.util.spec_from_file_location(
-    'espnet2mmvseg',
-    osp.join(REPO_ROOT, 'tools', 'model_converters', 'espnet2mmvseg.py'))
-converter = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(converter)
+from script_loader import REPO_ROOT, load_script
+
+converter = load_script('tools', 'model_converters', 'espnet2mmvseg.py')
 
 
 def _original_state_dict(p, q, classes):

@@ -1,7 +1,6 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
 """tools/analysis_tools/eval_davis.py on generated folders and on the real
 DAVIS-2016 fixture (official numbers)."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -12,19 +11,16 @@ from PIL import Image
 
 from mmvseg.evaluation.metrics import davis_palette
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TOOL = osp.join(REPO, 'tools', 'analysis_tools', 'eval_davis.py')
-DAVIS2016 = osp.join(osp.dirname(REPO), 'shared', 'data', 'davis2016')
+from script_loader import REPO_ROOT, load_script
+
+DAVIS2016 = osp.join(osp.dirname(REPO_ROOT), 'shared', 'data', 'davis2016')
 GLOBAL_KEYS = ('J&F-Mean', 'J-Mean', 'J-Recall', 'J-Decay', 'F-Mean',
                'F-Recall', 'F-Decay')
 
 
 @pytest.fixture(scope='module')
 def tool():
-    spec = importlib.util.spec_from_file_location('eval_davis', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('tools', 'analysis_tools', 'eval_davis.py')
 
 
 def write_png(path, ids, palette=True):

@@ -1,6 +1,5 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
 """End-to-end runs of tools/analysis_tools/eval_tc.py on generated folders."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -11,9 +10,7 @@ import pytest
 
 from mmvseg.utils import write_flow
 
-TOOL = osp.join(
-    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'tools',
-    'analysis_tools', 'eval_tc.py')
+from script_loader import load_script
 
 P0 = [[0, 0, 1], [0, 1, 1], [2, 2, 1]]
 P1 = [[0, 0, 0], [0, 0, 1], [2, 2, 2]]
@@ -23,10 +20,7 @@ STRIPES_NEXT = [[0, 1, 2]] * 3
 
 @pytest.fixture(scope='module')
 def tool():
-    spec = importlib.util.spec_from_file_location('eval_tc', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('tools', 'analysis_tools', 'eval_tc.py')
 
 
 def example_flow() -> np.ndarray:

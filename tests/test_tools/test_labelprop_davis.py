@@ -2,7 +2,6 @@
 """Label propagation end to end on the first frames of one real DAVIS-2016
 video (car-shadow): save_init_checkpoint.py or a checkpoint converter, then
 ``tools/test.py``."""
-import importlib.util
 import os
 import os.path as osp
 import re
@@ -16,30 +15,26 @@ import torch
 from mmvseg.models.backbones import CRWResNet, ViTPatchTokens
 from mmvseg.utils.io import read_indexed_png
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-DAVIS2016 = osp.join(osp.dirname(REPO), 'shared', 'data', 'davis2016')
+from script_loader import REPO_ROOT, load_script
+
+DAVIS2016 = osp.join(osp.dirname(REPO_ROOT), 'shared', 'data', 'davis2016')
 CONFIG = 'configs/labelprop/labelprop_lab_davis2017-480p.py'
-TOOL = osp.join(REPO, 'tools', 'misc', 'save_init_checkpoint.py')
 NUM_FRAMES = 6
 
 
 def save_init_checkpoint(argv):
-    spec = importlib.util.spec_from_file_location('save_init_checkpoint',
-                                                  TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main(argv)
+    return load_script('tools', 'misc', 'save_init_checkpoint.py').main(argv)
 
 
 def test_save_init_checkpoint_of_weight_free_model(tmp_path):
     out = str(tmp_path / 'sub' / 'init.pth')
-    checkpoint = save_init_checkpoint([osp.join(REPO, CONFIG), out])
+    checkpoint = save_init_checkpoint([osp.join(REPO_ROOT, CONFIG), out])
     assert checkpoint['state_dict'] == {}
     assert torch.load(out)['meta']['config'].endswith(osp.basename(CONFIG))
 
 
 def test_save_init_checkpoint_seed_fixes_random_weights(tmp_path):
-    config = osp.join(REPO, 'configs', 'labelprop',
+    config = osp.join(REPO_ROOT, 'configs', 'labelprop',
                       'labelprop_r18-random_davis2016-480p.py')
     first, again, other = (save_init_checkpoint(
         [config, str(tmp_path / f'{i}.pth'), '--seed',
@@ -53,7 +48,7 @@ def test_save_init_checkpoint_seed_fixes_random_weights(tmp_path):
 def run_tool(argv, timeout=300):
     """Run a repository script as a user does; return its log."""
     proc = subprocess.run([sys.executable] + argv,
-                          cwd=REPO,
+                          cwd=REPO_ROOT,
                           env=dict(os.environ, OMP_NUM_THREADS='1'),
                           capture_output=True,
                           text=True,
@@ -99,7 +94,7 @@ def skip_without_davis2016():
 def test_tools_test_on_real_davis2016_video(tmp_path):
     skip_without_davis2016()
     ckpt = str(tmp_path / 'lab_init.pth')
-    save_init_checkpoint([osp.join(REPO, CONFIG), ckpt])
+    save_init_checkpoint([osp.join(REPO_ROOT, CONFIG), ckpt])
     jf, last = propagate_car_shadow(CONFIG, ckpt, DAVIS2016, tmp_path,
                                   NUM_FRAMES)
     # raw Lab colours, 5 propagated frames: about 53 (J 65, F 40)

@@ -1,6 +1,4 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
-import importlib.util
-import os.path as osp
 import re
 import sys
 from collections import OrderedDict
@@ -11,12 +9,9 @@ from torchvision.models.optical_flow import raft_large
 
 from mmvseg.models.flow.estimators import RAFTFlow
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-_spec = importlib.util.spec_from_file_location(
-    'raft2torchvision',
-    osp.join(REPO_ROOT, 'tools', 'model_converters', 'raft2torchvision.py'))
-converter = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(converter)
+from script_loader import load_script
+
+converter = load_script('tools', 'model_converters', 'raft2torchvision.py')
 
 
 def _original_state_dict(prefix: str = 'module.', tracked: bool = True):

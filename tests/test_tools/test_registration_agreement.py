@@ -1,6 +1,5 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
 """tools/analysis_tools/registration_agreement.py on generated clips."""
-import importlib.util
 import json
 import os.path as osp
 
@@ -8,13 +7,10 @@ import cv2
 import numpy as np
 import pytest
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-_spec = importlib.util.spec_from_file_location(
-    'registration_agreement',
-    osp.join(REPO, 'tools', 'analysis_tools', 'registration_agreement.py'))
-tool = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(tool)
-CONFIG = osp.join(REPO, 'configs', 'ssp', 'ssp_hiera-s_uavid.py')
+from script_loader import REPO_ROOT, load_script
+
+tool = load_script('tools', 'analysis_tools', 'registration_agreement.py')
+CONFIG = osp.join(REPO_ROOT, 'configs', 'ssp', 'ssp_hiera-s_uavid.py')
 SIFT = [
     '--cfg-options', 'model.registration._delete_=True',
     'model.registration.type=HomographyRegistration',
@@ -68,7 +64,7 @@ def test_bad_clips_raise(tmp_path):
     with pytest.raises(ValueError, match='--scales must be in'):
         tool.main([CONFIG, str(single), '--scales', '1.0', *SIFT])
     image_model = osp.join(
-        REPO, 'configs', 'hiera',
+        REPO_ROOT, 'configs', 'hiera',
         'upernet_hiera-s_1xb4-250e-stop200e_uavid-736x1280.py')
     with pytest.raises(ValueError, match='736x1280.py: no model.regis'):
         tool.main([image_model, str(single)])

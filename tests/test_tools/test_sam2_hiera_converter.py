@@ -1,6 +1,4 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
-import importlib.util
-import os.path as osp
 import re
 import sys
 from collections import OrderedDict
@@ -11,12 +9,9 @@ import torch
 
 from mmvseg.models.backbones.hiera import SAM2Hiera
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-_spec = importlib.util.spec_from_file_location(
-    'sam2_hiera2mmvseg',
-    osp.join(REPO_ROOT, 'tools', 'model_converters', 'sam2_hiera2mmvseg.py'))
-converter = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(converter)
+from script_loader import load_script
+
+converter = load_script('tools', 'model_converters', 'sam2_hiera2mmvseg.py')
 
 TRUNK = 'image_encoder.trunk.'
 # Parameter names of facebookresearch/sam2 sam2/modeling/backbones/hieradet.py

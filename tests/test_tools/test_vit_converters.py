@@ -1,6 +1,4 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
-import importlib.util
-import os.path as osp
 import sys
 from collections import OrderedDict
 from functools import partial
@@ -12,12 +10,9 @@ from timm.models.vision_transformer import Block, VisionTransformer
 
 from mmvseg.registry import MODELS
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-_spec = importlib.util.spec_from_file_location(
-    'vit2mmvseg',
-    osp.join(REPO_ROOT, 'tools', 'model_converters', 'vit2mmvseg.py'))
-converter = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(converter)
+from script_loader import load_script
+
+converter = load_script('tools', 'model_converters', 'vit2mmvseg.py')
 
 SPECS = {
     'vit_small_patch16': (16, 384, 6),

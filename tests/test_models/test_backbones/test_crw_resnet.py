@@ -1,7 +1,4 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
-import importlib.util
-import os.path as osp
-
 import pytest
 import torch
 from torch import nn
@@ -10,13 +7,9 @@ from torchvision.models import resnet18, resnet50
 from mmvseg.models.backbones.crw_resnet import CRWResNet
 from mmvseg.registry import MODELS
 
-REPO_ROOT = osp.dirname(
-    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-_spec = importlib.util.spec_from_file_location(
-    'crw2mmvseg_for_backbone_test',
-    osp.join(REPO_ROOT, 'tools', 'model_converters', 'crw2mmvseg.py'))
-converter = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(converter)
+from script_loader import load_script
+
+converter = load_script('tools', 'model_converters', 'crw2mmvseg.py')
 
 
 def _conv_out(n, kernel, stride, padding):
