@@ -81,6 +81,31 @@ class VideoSegDataPreProcessor(SegDataPreProcessor):
             rgb_to_bgr=rgb_to_bgr,
             test_cfg=test_cfg)
 
+    def denormalize(self, frames: torch.Tensor) -> torch.Tensor:
+        """Undo the normalisation: network frames -> RGB in 0-255.
+
+        The inverse of :meth:`forward`'s per-frame steps for consumers that
+        need image values (flow estimators, registration, photometric
+        weights): ``x * std + mean`` when normalising, then BGR -> RGB
+        unless a channel swap already made the network input RGB (mmcv
+        loads BGR images). Padding comes back as ``pad_val * std + mean``.
+
+        Args:
+            frames: (..., 3, H, W) float frames as the network sees them,
+                e.g. (B, 3, H, W) or (N, T, 3, H, W).
+
+        Returns:
+            Tensor: float RGB frames of the same shape, clamped to
+            [0, 255] (no gradient flows through clamped values).
+        """
+        if self._enable_normalize:
+            shape = (3, 1, 1)
+            frames = frames * self.std.reshape(shape) + \
+                self.mean.reshape(shape)
+        if not self.channel_conversion:
+            frames = frames.flip(-3)
+        return frames.clamp(0, 255)
+
     @staticmethod
     def _check_clips(clips: List[torch.Tensor],
                      video_samples: Optional[list]) -> int:

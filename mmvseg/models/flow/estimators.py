@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from mmengine.logging import print_log
 from mmengine.model import BaseModule
+from timm.data import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from torch import Tensor
 from torchvision.models.optical_flow import raft_large, raft_small
 
@@ -49,7 +50,21 @@ def rgb_to_gray_uint8(frame: Tensor) -> np.ndarray:
 
 
 class BaseFlowEstimator(BaseModule):
-    """Base class: ``forward(frames_t, frames_s, paths_t) -> f_{t->s}``."""
+    """Base class: ``forward(frames_t, frames_s, paths_t) -> f_{t->s}``.
+
+    Frozen by default: the flow is computed under ``no_grad``. A network
+    estimator built with ``trainable=True`` (DFF and NetWarp train RAFT end
+    to end) computes it with gradients and follows the train/eval mode of
+    its owner.
+
+    Args:
+        trainable: compute the flow with gradients (estimators with
+            parameters only; the others take no such argument).
+    """
+
+    def __init__(self, trainable: bool = False) -> None:
+        super().__init__()
+        self.trainable = trainable
 
     def forward(self,
                 frames_t: Tensor,
@@ -65,20 +80,23 @@ class BaseFlowEstimator(BaseModule):
 
         Returns:
             Tensor: (N, 2, H, W) float32 ``f_{t->s}`` in pixels on the grid of
-            frame t, on the device of ``frames_t``.
+            frame t, on the device of ``frames_t``; differentiable only when
+            ``trainable``.
 
         Raises:
             ValueError: the frames are not (N, 3, H, W) of the same shape.
         """
         _check_frames(frames_t, frames_s)
-        with torch.no_grad():
+        with torch.set_grad_enabled(self.trainable
+                                    and torch.is_grad_enabled()):
             flow = self.estimate(frames_t, frames_s, paths_t)
         flow = flow.to(device=frames_t.device, dtype=torch.float32)
         return flow.contiguous()
 
     def estimate(self, frames_t: Tensor, frames_s: Tensor,
                  paths_t: Optional[Sequence[str]]) -> Tensor:
-        """Subclass hook: the flow for checked inputs, under ``no_grad``."""
+        """Subclass hook: the flow for checked inputs (under ``no_grad``
+        unless trainable)."""
         raise NotImplementedError
 
 
@@ -146,6 +164,8 @@ class RAFTFlow(BaseFlowEstimator):
             ``Raft_Large_Weights.C_T_V1`` file, the port of the original
             ``raft-things.pth``. None keeps random weights (warning).
         num_flow_updates: refinement iterations (20 in FraunhoferIVI/SSP).
+        trainable: train RAFT with its owner (gradients, train mode),
+            as DFF and NetWarp do; frozen in eval mode otherwise.
         input_mode: ``'rgb255'`` feeds ``2 * x / 255 - 1`` as torchvision
             expects; ``'repo_normalized'`` feeds ImageNet-normalised RGB
             (``(x / 255 - mean) / std``) as FraunhoferIVI/SSP does
@@ -159,15 +179,14 @@ class RAFTFlow(BaseFlowEstimator):
 
     BUILDERS = {'large': raft_large, 'small': raft_small}
     INPUT_MODES = ('rgb255', 'repo_normalized')
-    IMAGENET_MEAN = (0.485, 0.456, 0.406)
-    IMAGENET_STD = (0.229, 0.224, 0.225)
 
     def __init__(self,
                  variant: str = 'large',
                  checkpoint: Optional[str] = None,
                  num_flow_updates: int = 20,
-                 input_mode: str = 'rgb255') -> None:
-        super().__init__()
+                 input_mode: str = 'rgb255',
+                 trainable: bool = False) -> None:
+        super().__init__(trainable=trainable)
         if variant not in self.BUILDERS:
             raise ValueError(f'variant must be one of {tuple(self.BUILDERS)}, '
                              f'got {variant!r}')
@@ -184,8 +203,9 @@ class RAFTFlow(BaseFlowEstimator):
                 logging.WARNING)
         else:
             self.model.load_state_dict(self._load_state_dict(checkpoint))
-        self.model.requires_grad_(False)
-        self.model.eval()
+        if not trainable:
+            self.model.requires_grad_(False)
+            self.model.eval()
 
     @staticmethod
     def _load_state_dict(path: str) -> dict:
@@ -195,17 +215,18 @@ class RAFTFlow(BaseFlowEstimator):
         return state.get('state_dict', state)
 
     def train(self, mode: bool = True) -> 'RAFTFlow':
-        """Keep RAFT in eval mode whatever ``mode`` asks."""
+        """Follow ``mode`` when trainable; otherwise stay in eval mode."""
         super().train(mode)
-        self.model.eval()
+        if not self.trainable:
+            self.model.eval()
         return self
 
     def _prepare(self, frames: Tensor) -> Tensor:
         x = frames.float() / 255
         if self.input_mode == 'rgb255':
             return 2 * x - 1
-        mean = x.new_tensor(self.IMAGENET_MEAN).view(1, 3, 1, 1)
-        std = x.new_tensor(self.IMAGENET_STD).view(1, 3, 1, 1)
+        mean = x.new_tensor(IMAGENET_DEFAULT_MEAN).view(1, 3, 1, 1)
+        std = x.new_tensor(IMAGENET_DEFAULT_STD).view(1, 3, 1, 1)
         return (x - mean) / std
 
     @staticmethod

@@ -138,3 +138,66 @@ def flow_warp(x: Tensor,
     h, w = x.shape[2:]
     mask = (px >= 0) & (px <= w - 1) & (py >= 0) & (py <= h - 1)
     return out, mask.unsqueeze(1)
+
+
+def resize_flow(flow: Tensor, size: Tuple[int, int]) -> Tensor:
+    """Bring a flow field to another grid, values rescaled with it.
+
+    The field is resized bilinearly (``align_corners=False``) and its x / y
+    components are multiplied by ``w / W`` / ``h / H``, so a displacement
+    keeps its meaning in the pixels of the new grid (a stride-4 feature map
+    gets a quarter of the full-resolution flow, as DFF does:
+    FraunhoferIVI/SSP ``models/video/models_consistency.py``).
+
+    Args:
+        flow: (N, 2, H, W) float flow in pixels of the (H, W) grid.
+        size: (h, w) of the target grid.
+
+    Returns:
+        Tensor: (N, 2, h, w) flow in pixels of the (h, w) grid (``flow``
+        itself when the size already matches).
+
+    Raises:
+        ValueError: ``flow`` is not (N, 2, H, W).
+    """
+    if flow.dim() != 4 or flow.shape[1] != 2:
+        raise ValueError(f'flow must be (N, 2, H, W), got {tuple(flow.shape)}')
+    h, w = size
+    height, width = flow.shape[2:]
+    if (h, w) == (height, width):
+        return flow
+    resized = F.interpolate(
+        flow, size=(h, w), mode='bilinear', align_corners=False)
+    scale = resized.new_tensor([w / width, h / height]).view(1, 2, 1, 1)
+    return resized * scale
+
+
+def warp_features(x: Tensor,
+                  flow: Tensor,
+                  mode: str = 'bilinear',
+                  padding: str = 'zeros',
+                  legacy_grid: bool = False) -> Tensor:
+    """Warp a map of any stride with a full-resolution flow.
+
+    ``flow_warp(x, resize_flow(flow, x.shape[2:]))``: the flow ``f_{t->s}``
+    computed on the frames is resized to the grid of ``x`` (a feature map
+    or logits of frame s at stride 4, 8, ...) and its values scaled, the
+    way DFF and NetWarp warp backbone and head features.
+
+    Args:
+        x: (N, C, h, w) float map of frame s.
+        flow: (N, 2, H, W) float flow ``f_{t->s}`` in pixels of the frames.
+        mode, padding, legacy_grid: as :func:`flow_warp`.
+
+    Returns:
+        Tensor: (N, C, h, w) ``x`` on frame t's grid.
+
+    Raises:
+        ValueError: as :func:`flow_warp` and :func:`resize_flow`.
+    """
+    return flow_warp(
+        x,
+        resize_flow(flow, tuple(x.shape[2:])),
+        mode=mode,
+        padding=padding,
+        legacy_grid=legacy_grid)

@@ -1,5 +1,4 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
-from .temporal_consistency_loss import (TemporalConsistencyLoss,
-                                        imagenet_normalize)
+from .temporal_consistency_loss import TemporalConsistencyLoss
 
-__all__ = ['TemporalConsistencyLoss', 'imagenet_normalize']
+__all__ = ['TemporalConsistencyLoss']

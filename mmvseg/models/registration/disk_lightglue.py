@@ -1,5 +1,5 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
-"""Global registration with DISK + LightGlue + RANSAC (methods.md §1.3).
+"""Global registration with DISK + LightGlue + RANSAC.
 
 The default registration of FraunhoferIVI/SSP (``models/video/
 models_consistency.py`` ``DiskFeatureRegistrator``, config
@@ -29,7 +29,7 @@ from kornia.geometry import RANSAC
 from mmengine.logging import print_log
 from torch import Tensor
 
-from mmvseg.models.losses.temporal_consistency_loss import imagenet_normalize
+from mmvseg.models.utils import imagenet_normalize
 from mmvseg.registry import MODELS
 from .base import BaseRegistration
 
@@ -148,7 +148,7 @@ def load_lightglue_disk(path: Optional[str], **overrides) -> LightGlue:
 
 @MODELS.register_module()
 class DiskLightGlueRegistration(BaseRegistration):
-    """Frame-to-frame homography from DISK + LightGlue + RANSAC (§1.3).
+    """Frame-to-frame homography from DISK + LightGlue + RANSAC.
 
     For each pair (frame t-1 = source, frame t = destination), as
     FraunhoferIVI/SSP ``DiskFeatureRegistrator``:
@@ -193,8 +193,9 @@ class DiskLightGlueRegistration(BaseRegistration):
         window_size: DISK non-maximum-suppression window (5).
         score_threshold: DISK keeps heatmap scores strictly above it (0.0).
         reg_input: what DISK sees. ``'repo_normalized'`` (default):
-            ImageNet-normalised RGB, as the repo feeds it (⚠ methods.md
-            §1.3: DISK was trained on [0, 1] RGB); ``'rgb01'``: RGB / 255.
+            ImageNet-normalised RGB, as the repo feeds it (although DISK
+            was trained on [0, 1] RGB, cvlab-epfl/disk); ``'rgb01'``:
+            RGB / 255.
         min_matches: fewest matches to fit H (>= 4).
         lightglue_cfg: LightGlue options overriding kornia's defaults.
         ransac_cfg: ``kornia.geometry.RANSAC`` options overriding the

@@ -1,15 +1,16 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
 from abc import abstractmethod
-from typing import Dict, Iterator, List, Optional, Sequence
+from typing import Any, Dict, Iterator, List, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
 from mmengine.logging import print_log
 from mmseg.models.segmentors import BaseSegmentor
 from mmseg.structures import SegDataSample
-from mmseg.utils import ConfigType, OptConfigType, OptMultiConfig
-from torch import Tensor
+from mmseg.utils import ConfigType, OptConfigType, OptMultiConfig, add_prefix
+from torch import Tensor, nn
 
+from mmvseg.models.utils import build_teacher
 from mmvseg.registry import MODELS
 from mmvseg.structures import VideoSampleList
 
@@ -17,14 +18,34 @@ IMAGE_MODEL_KEYS = ('backbone.', 'decode_head.', 'neck.', 'auxiliary_head.')
 
 
 class BaseVideoSegmentor(BaseSegmentor):
-    """A video segmentor that wraps an mmseg image model (design.md §5).
+    """A video segmentor that wraps an mmseg image model.
 
     The image model is any mmseg segmentor config (usually ``EncoderDecoder``,
     backbone + decode head); its ``data_preprocessor`` is dropped because the
     video segmentor's own ``VideoSegDataPreProcessor`` prepares whole clips.
     Subclasses implement :meth:`predict_clip` (the recurrent or per-frame
     inference over one clip, whose state lives only inside that call) and
-    :meth:`loss`.
+    the two steps of training:
+
+    - :meth:`forward_train` returns named outputs (logits of the key and
+      reference frames, fused outputs, features, frames);
+    - :meth:`loss_by_outputs` turns them into the loss dict, so a method
+      adds a loss term (distillation, temporal) by extending this step
+      without copying the forward (:meth:`loss` chains the two).
+
+    Shared parts a method opts into:
+
+    - ``teacher``: a frozen model (image or video) whose logits are targets
+      (:meth:`teacher_logits`). It is always in eval mode without gradients,
+      outside ``parameters()`` (hence never in the optimizer, nor wrapped by
+      DDP) and outside ``state_dict()`` (checkpoints of the student hold no
+      teacher, and testing needs none). It is built and loaded on first use,
+      on the device of the student.
+    - ``flow``: a flow estimator (``DISFlow``, ``RAFTFlow``, ``FileFlow``,
+      ...) used through :meth:`estimate_flow`; frozen unless its config says
+      ``trainable=True``.
+    - ``freeze``: module-name prefixes kept in eval mode with
+      ``requires_grad=False`` (mmdet's ``BaseMOTModel.freeze_module``).
 
     A checkpoint of the image model alone (keys ``backbone.*``,
     ``decode_head.*``, as written by ``tools/model_converters/``) loads
@@ -33,25 +54,43 @@ class BaseVideoSegmentor(BaseSegmentor):
 
     Args:
         image_model: mmseg config of the per-frame model.
-        freeze_image_model: keep the image model in eval mode (BatchNorm
-            statistics untouched) with ``requires_grad=False``.
+        teacher: ``dict(model=CONFIG_OR_PATH, checkpoint=PATH)``, see
+            :func:`mmvseg.models.utils.build_teacher`; None for no teacher.
+        flow: flow estimator config; None for no flow.
+        freeze: module-name prefixes to freeze, e.g. ``['image_model']`` or
+            ``['image_model.backbone']``. Prefixes of modules built by a
+            subclass take effect from the first ``train()`` call.
+        freeze_image_model: the former spelling of
+            ``freeze=['image_model']``.
         logits_upsample: interpolation used to bring the decode head's logits
             to the input size, ``'bilinear'`` (mmseg) or ``'bicubic'``
-            (FraunhoferIVI/SSP).
+            (FraunhoferIVI/SSP ``models/image/base_model.py``).
         keep_seg_logits: keep each frame's (K, H, W) float logits in the
             predictions (``seg_logits``); off by default, a clip of logits at
             full size is large.
-        data_preprocessor: usually ``VideoSegDataPreProcessor``.
+        data_preprocessor: a ``VideoSegDataPreProcessor`` config (its
+            defaults when None).
         init_cfg: mmengine initialisation config.
+
+    Raises:
+        ValueError: unknown ``logits_upsample``; a ``freeze`` prefix that
+            names no module; a teacher config without ``model`` and
+            ``checkpoint``.
     """
 
     def __init__(self,
                  image_model: ConfigType,
+                 teacher: OptConfigType = None,
+                 flow: OptConfigType = None,
+                 freeze: Sequence[str] = (),
                  freeze_image_model: bool = False,
                  logits_upsample: str = 'bilinear',
                  keep_seg_logits: bool = False,
                  data_preprocessor: OptConfigType = None,
                  init_cfg: OptMultiConfig = None):
+        if data_preprocessor is None:
+            data_preprocessor = MODELS.build(
+                dict(type='VideoSegDataPreProcessor'))
         super().__init__(
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         image_model = dict(image_model)
@@ -62,10 +101,15 @@ class BaseVideoSegmentor(BaseSegmentor):
                              f'got {logits_upsample!r}')
         self.logits_upsample = logits_upsample
         self.keep_seg_logits = keep_seg_logits
-        self.freeze_image_model = freeze_image_model
-        if freeze_image_model:
-            self.image_model.requires_grad_(False)
-            self.image_model.eval()
+        self.flow = MODELS.build(flow) if flow else None
+        if teacher is not None and not {'model', 'checkpoint'} <= set(teacher):
+            raise ValueError('teacher needs dict(model=..., checkpoint=...), '
+                             f'got keys {sorted(teacher)}')
+        self._teacher_cfg = teacher
+        self._teacher: List[nn.Module] = []  # a list hides it from nn.Module
+        self.freeze = tuple(freeze) + (('image_model', )
+                                       if freeze_image_model else ())
+        self._freeze_modules(check=False)
         self._register_load_state_dict_pre_hook(self._accept_image_model_ckpt)
 
     # ------------------------------------------------------------------ #
@@ -78,11 +122,79 @@ class BaseVideoSegmentor(BaseSegmentor):
     def decode_head(self):
         return self.image_model.decode_head
 
+    # ------------------------------------------------------------------ #
+    # freezing and the teacher
+    def _frozen_modules(self) -> Iterator[nn.Module]:
+        for name, module in self.named_modules():
+            if any(name == p or name.startswith(p + '.') for p in self.freeze):
+                yield module
+
+    def _freeze_modules(self, check: bool) -> None:
+        """Freeze the modules named by ``freeze``.
+
+        Raises:
+            ValueError: (``check``) a prefix names no module.
+        """
+        if check:
+            names = {name for name, _ in self.named_modules()}
+            unknown = [p for p in self.freeze if p not in names]
+            if unknown:
+                raise ValueError(f'freeze names no module: {unknown}')
+        for module in self._frozen_modules():
+            module.requires_grad_(False)
+            module.eval()
+
     def train(self, mode: bool = True) -> 'BaseVideoSegmentor':
+        """Set the mode; frozen modules and the teacher stay in eval mode."""
         super().train(mode)
-        if self.freeze_image_model:
-            self.image_model.eval()
+        self._freeze_modules(check=True)
         return self
+
+    @property
+    def with_teacher(self) -> bool:
+        return self._teacher_cfg is not None
+
+    @property
+    def teacher(self) -> nn.Module:
+        """The frozen teacher, built and loaded on first access.
+
+        Raises:
+            RuntimeError: the model has no teacher.
+        """
+        if not self.with_teacher:
+            raise RuntimeError(f'{type(self).__name__} has no teacher')
+        if not self._teacher:
+            teacher = build_teacher(self._teacher_cfg['model'],
+                                    self._teacher_cfg['checkpoint'])
+            param = next(self.parameters(), None)
+            if param is not None:
+                teacher.to(param.device)
+            self._teacher.append(teacher)
+        return self._teacher[0]
+
+    def _apply(self, fn, *args, **kwargs):
+        """Move or cast the teacher with the student (``to``, ``cuda``)."""
+        super()._apply(fn, *args, **kwargs)
+        if self._teacher:
+            self._teacher[0]._apply(fn, *args, **kwargs)
+        return self
+
+    def teacher_logits(self, frames: Tensor) -> Tensor:
+        """The teacher's per-frame logits, without gradients.
+
+        Args:
+            frames: (B, 3, H, W) frames as the student sees them
+                (preprocessed).
+
+        Returns:
+            Tensor: (B, K_teacher, H, W) float logits (not probabilities),
+            upsampled to the input size by the teacher's own decode path.
+        """
+        size = tuple(frames.shape[2:])
+        metas = [dict(img_shape=size, pad_shape=size, ori_shape=size)
+                 for _ in range(frames.shape[0])]
+        with torch.no_grad():
+            return self.teacher.encode_decode(frames, metas)
 
     @staticmethod
     def _accept_image_model_ckpt(state_dict: Dict[str, Tensor], prefix: str,
@@ -105,8 +217,43 @@ class BaseVideoSegmentor(BaseSegmentor):
     # ------------------------------------------------------------------ #
     # per-frame building blocks
     def extract_feat(self, inputs: Tensor) -> List[Tensor]:
-        """Image-model features of frames (B, 3, H, W)."""
+        """Image-model features of frames (B, 3, H, W): every backbone (and
+        neck) level, as the decode head receives them."""
         return self.image_model.extract_feat(inputs)
+
+    def head_feature(self, feats: Sequence[Tensor]) -> Tensor:
+        """The decode head's feature before its classifier.
+
+        mmseg's decode heads split ``forward`` into ``_forward_feature``
+        (e.g. UPerHead's ``fpn_bottleneck`` output, FCN/PSP/ASPP heads'
+        last convolution) and ``cls_seg`` (dropout + 1x1 classifier), so
+        ``cls_seg(head_feature(feats))`` equals the head's logits.
+        ``ESPNetHead`` follows the same split.
+
+        Args:
+            feats: the output of :meth:`extract_feat`.
+
+        Returns:
+            Tensor: (B, C, h, w) float feature at the head's output stride.
+
+        Raises:
+            TypeError: the decode head has no ``_forward_feature``.
+        """
+        head = self.decode_head
+        if not hasattr(head, '_forward_feature'):
+            raise TypeError(f'{type(head).__name__} does not split its '
+                            'forward into _forward_feature and cls_seg')
+        return head._forward_feature(feats)
+
+    def upsample_logits(self, logits: Tensor, size: Sequence[int]) -> Tensor:
+        """(B, K, h, w) logits -> (B, K, H, W) with ``logits_upsample``."""
+        if tuple(logits.shape[2:]) == tuple(size):
+            return logits
+        return F.interpolate(
+            logits,
+            size=tuple(size),
+            mode=self.logits_upsample,
+            align_corners=self.align_corners)
 
     def decode_logits(self, feats: Sequence[Tensor],
                       size: Sequence[int]) -> Tensor:
@@ -119,39 +266,100 @@ class BaseVideoSegmentor(BaseSegmentor):
         Returns:
             Tensor: (B, K, H, W) float logits (not probabilities).
         """
-        logits = self.image_model.decode_head.forward(feats)
-        if tuple(logits.shape[2:]) == tuple(size):
-            return logits
-        return F.interpolate(
-            logits,
-            size=tuple(size),
-            mode=self.logits_upsample,
-            align_corners=self.align_corners)
+        return self.upsample_logits(self.decode_head.forward(feats), size)
 
     def encode_decode(self, inputs: Tensor,
                       batch_img_metas: List[dict]) -> Tensor:
         """Per-frame logits (B, K, H, W) of frames (B, 3, H, W)."""
         return self.decode_logits(self.extract_feat(inputs), inputs.shape[2:])
 
-    # ------------------------------------------------------------------ #
-    # frame conversions for flow / registration / photometric checks
-    def frames_to_rgb255(self, frames: Tensor) -> Tensor:
-        """Undo the data preprocessor: normalised frames -> RGB in 0-255.
+    def decode_losses(self, logits: Tensor, feats: Sequence[Tensor],
+                      samples: List[SegDataSample]) -> Dict[str, Tensor]:
+        """The image model's losses on logits already at the input size.
+
+        The decode head's ``loss_by_feat`` on ``logits`` (keys
+        ``decode.*``) and, when the image model has auxiliary heads, their
+        own ``loss`` on ``feats`` (``aux.*``, ``aux_{i}.*``): mmseg's
+        ``EncoderDecoder.loss`` keys.
 
         Args:
-            frames: (B, 3, H, W) float frames as the network sees them.
+            logits: (B, K, H, W) logits at the size of the labels.
+            feats: the features of the same B frames.
+            samples: B labelled frame data samples.
 
         Returns:
-            Tensor: (B, 3, H, W) float RGB in [0, 255] (frames are loaded BGR
-            by mmcv; they are flipped unless the preprocessor already did).
+            dict[str, Tensor]: the losses and accuracies.
         """
-        pre = self.data_preprocessor
-        if getattr(pre, '_enable_normalize', False):
-            frames = frames * pre.std.reshape(1, -1, 1, 1) + \
-                pre.mean.reshape(1, -1, 1, 1)
-        if not getattr(pre, 'channel_conversion', False):
-            frames = frames.flip(1)
-        return frames.clamp(0, 255)
+        losses = add_prefix(
+            self.decode_head.loss_by_feat(logits, samples), 'decode')
+        if self.image_model.with_auxiliary_head:
+            heads = self.image_model.auxiliary_head
+            named = [(f'aux_{i}', head) for i, head in enumerate(heads)] \
+                if isinstance(heads, nn.ModuleList) else [('aux', heads)]
+            for name, head in named:
+                losses.update(add_prefix(
+                    head.loss(feats, samples, self.image_model.train_cfg),
+                    name))
+        return losses
+
+    # ------------------------------------------------------------------ #
+    # frames and flow
+    def denormalize(self, frames: Tensor) -> Tensor:
+        """Network frames (B, 3, H, W) -> float RGB in [0, 255].
+
+        See :meth:`VideoSegDataPreProcessor.denormalize`.
+        """
+        return self.data_preprocessor.denormalize(frames)
+
+    def estimate_flow(self, frames_t: Tensor, frames_s: Tensor) -> Tensor:
+        """Backward flow ``f_{t->s}`` between two batches of network frames.
+
+        Args:
+            frames_t: (N, 3, H, W) preprocessed frames t.
+            frames_s: (N, 3, H, W) preprocessed frames s.
+
+        Returns:
+            Tensor: (N, 2, H, W) float32 flow in pixels on frame t's grid
+            (``flow_warp(x_s, flow)`` brings s onto t); with gradients only
+            when the estimator is trainable.
+
+        Raises:
+            RuntimeError: the model has no flow estimator.
+        """
+        if self.flow is None:
+            raise RuntimeError(f'{type(self).__name__} has no flow estimator')
+        return self.flow(self.denormalize(frames_t), self.denormalize(frames_s))
+
+    # ------------------------------------------------------------------ #
+    # training
+    @abstractmethod
+    def forward_train(self, inputs: Tensor,
+                      data_samples: VideoSampleList) -> Dict[str, Any]:
+        """The named outputs of a training batch (no losses).
+
+        Args:
+            inputs: (N, T, 3, H, W) preprocessed clips.
+            data_samples: N ``VideoSegDataSample``.
+
+        Returns:
+            dict: outputs named by the subclass (its docstring lists them).
+        """
+
+    @abstractmethod
+    def loss_by_outputs(self, outputs: Dict[str, Any],
+                        data_samples: VideoSampleList) -> Dict[str, Tensor]:
+        """Losses of a training batch from :meth:`forward_train`'s outputs.
+
+        Returns:
+            dict[str, Tensor]: mmseg's loss dict (keys with ``loss`` are
+            summed by mmengine).
+        """
+
+    def loss(self, inputs: Tensor,
+             data_samples: VideoSampleList) -> Dict[str, Tensor]:
+        """:meth:`forward_train`, then :meth:`loss_by_outputs`."""
+        return self.loss_by_outputs(
+            self.forward_train(inputs, data_samples), data_samples)
 
     # ------------------------------------------------------------------ #
     # inference

@@ -1,5 +1,5 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
-from typing import Dict, Iterator, List
+from typing import Any, Dict, Iterator, List
 
 import torch
 import torch.nn.functional as F
@@ -8,7 +8,6 @@ from mmseg.utils import ConfigType, OptConfigType, OptMultiConfig
 from torch import Tensor
 
 from mmvseg.models.decode_heads.similarity_heads import ConstantSimilarityHead
-from mmvseg.models.losses.temporal_consistency_loss import imagenet_normalize
 from mmvseg.models.registration import scale_homography, warp_homography
 from mmvseg.registry import MODELS
 from mmvseg.structures import VideoSampleList
@@ -73,13 +72,13 @@ class SSP(BaseVideoSegmentor):
                  **kwargs):
         super().__init__(
             image_model=image_model,
+            flow=flow if loss_tc else None,
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg,
             **kwargs)
         self.sim_head = MODELS.build(sim_head)
         self.registration = MODELS.build(registration)
         self.loss_tc = MODELS.build(loss_tc) if loss_tc else None
-        self.flow = MODELS.build(flow) if self.loss_tc else None
         self.feature_index = feature_index
 
     @property
@@ -116,12 +115,11 @@ class SSP(BaseVideoSegmentor):
     def _register(self, frames_prev: Tensor, frames: Tensor) -> Tensor:
         with torch.no_grad():
             return self.registration(
-                self.frames_to_rgb255(frames_prev),
-                self.frames_to_rgb255(frames))
+                self.denormalize(frames_prev), self.denormalize(frames))
 
     def _describe(self, frame: Tensor) -> list:
         with torch.no_grad():
-            return self.registration.describe(self.frames_to_rgb255(frame))
+            return self.registration.describe(self.denormalize(frame))
 
     def predict_clip(self, frames: Tensor,
                      frame_samples: List[SegDataSample]) -> Iterator[Tensor]:
@@ -152,9 +150,12 @@ class SSP(BaseVideoSegmentor):
             prev_out, prev_feat = out, feats[self.feature_index]
             yield out
 
-    def loss(self, inputs: Tensor,
-             data_samples: VideoSampleList) -> Dict[str, Tensor]:
-        """CE on O_t of each key frame + lambda * L_tc.
+    def forward_train(self, inputs: Tensor,
+                      data_samples: VideoSampleList) -> Dict[str, Any]:
+        """Outputs of a batch of (t-1, t) pairs, t the labelled key frame.
+
+        Both frames go through the image model (t-1 first, separate calls),
+        then ``O_t`` fuses ``Z_{t-1}`` into ``Z_t`` (no recurrence).
 
         Args:
             inputs: (N, T, 3, H, W) clips holding a key frame t and its
@@ -162,7 +163,16 @@ class SSP(BaseVideoSegmentor):
             data_samples: N ``VideoSegDataSample``; key frames labelled.
 
         Returns:
-            dict: ``loss_ce`` (decode head), ``acc_seg`` and ``loss_tc``.
+            dict: ``key_frames`` / ``ref_frames`` (N, 3, H, W) network
+            frames t / t-1; ``key_feats`` / ``ref_feats`` their backbone
+            levels; ``key_logits`` / ``ref_logits`` (N, K, H, W) ``Z_t`` /
+            ``Z_{t-1}``; ``fused_logits`` (N, K, H, W) ``O_t`` (``Z_t`` when
+            the model does not propagate); ``key_samples`` the N labelled
+            frame samples of t.
+
+        Raises:
+            ValueError: a batch without exactly one key and one reference
+                frame per clip.
         """
         key, ref = self.key_and_ref_index(data_samples)
         if len(key) != 1 or len(ref) != 1:
@@ -179,19 +189,39 @@ class SSP(BaseVideoSegmentor):
             out = self.fuse(logits_prev, feats_prev[self.feature_index],
                             logits, feats[self.feature_index],
                             self._register(frames_prev, frames))
-        key_samples = [sample[key[0]] for sample in data_samples]
-        losses = self.decode_head.loss_by_feat(out, key_samples)
+        return dict(
+            key_frames=frames,
+            ref_frames=frames_prev,
+            key_feats=feats,
+            ref_feats=feats_prev,
+            key_logits=logits,
+            ref_logits=logits_prev,
+            fused_logits=out,
+            key_samples=[sample[key[0]] for sample in data_samples])
+
+    def loss_by_outputs(self, outputs: Dict[str, Any],
+                        data_samples: VideoSampleList) -> Dict[str, Tensor]:
+        """The image model's losses on ``O_t`` + lambda * L_tc.
+
+        Returns:
+            dict: ``decode.loss_ce``, ``decode.acc_seg`` (and ``aux.*`` when
+            the image model has an auxiliary head, on frame t's features),
+            and ``loss_tc`` (``TemporalConsistencyLoss`` on ``O_t`` and
+            ``Z_{t-1}`` with the flow f_{t->t-1}) unless ``loss_tc`` is None.
+        """
+        losses = self.decode_losses(outputs['fused_logits'],
+                                    outputs['key_feats'],
+                                    outputs['key_samples'])
         if self.loss_tc is not None:
-            losses[self.loss_tc.loss_name] = self._consistency_loss(
-                out, logits_prev, frames, frames_prev)
+            losses[self.loss_tc.loss_name] = self._consistency_loss(outputs)
         return losses
 
-    def _consistency_loss(self, out: Tensor, logits_prev: Tensor,
-                          frames: Tensor, frames_prev: Tensor) -> Tensor:
-        rgb = self.frames_to_rgb255(frames)
-        rgb_prev = self.frames_to_rgb255(frames_prev)
+    def _consistency_loss(self, outputs: Dict[str, Any]) -> Tensor:
+        frames, frames_prev = outputs['key_frames'], outputs['ref_frames']
+        rgb = self.denormalize(frames)
+        rgb_prev = self.denormalize(frames_prev)
         with torch.no_grad():
             flow = self.flow(rgb, rgb_prev)
-        return self.loss_tc(out, logits_prev, flow, imagenet_normalize(rgb),
-                            imagenet_normalize(rgb_prev))
-
+        return self.loss_tc(outputs['fused_logits'], outputs['ref_logits'],
+                            flow, self.loss_tc.prepare_frames(rgb),
+                            self.loss_tc.prepare_frames(rgb_prev))

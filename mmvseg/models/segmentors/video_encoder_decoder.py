@@ -1,8 +1,7 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
-from typing import Dict, Iterator, List
+from typing import Any, Dict, Iterator, List
 
 from mmseg.structures import SegDataSample
-from mmseg.utils import add_prefix
 from torch import Tensor
 
 from mmvseg.registry import MODELS
@@ -14,18 +13,20 @@ from .base_video import BaseVideoSegmentor
 class VideoEncoderDecoder(BaseVideoSegmentor):
     """The per-frame baseline: an mmseg image model run on every frame.
 
-    Inference delegates to the image model's own ``inference`` (so its
-    ``test_cfg``, ``whole`` or ``slide``, applies), frame by frame; training
-    computes the image model's loss on the labelled key frames only. This is
-    how image models are evaluated on clips (mIoU and temporal consistency)
-    side by side with video segmentors.
+    Training computes the image model's losses on the labelled key frames
+    only, through one path: the decode head's logits are upsampled to the
+    input size with ``logits_upsample`` and scored by the head's
+    ``loss_by_feat`` (for ``'bilinear'`` the same numbers as mmseg's
+    ``EncoderDecoder.loss``, which upsamples bilinearly inside the head);
+    auxiliary heads score their own logits. This is how image models are
+    evaluated on clips (mIoU and temporal consistency) side by side with
+    video segmentors.
 
-    With ``logits_upsample='bilinear'`` (default) both go through the image
-    model's own ``inference`` / ``loss`` (mmseg: bilinear upsampling).
-    With ``'bicubic'`` (FraunhoferIVI/SSP, methods.md §1.2) the decode
-    head's logits are upsampled bicubically to the input size before the
-    loss and the prediction, as SSP does; this needs the image model's
-    ``test_cfg.mode='whole'``.
+    Inference with ``'bilinear'`` delegates to the image model's own
+    ``inference``, frame by frame (so its ``test_cfg``, ``whole`` or
+    ``slide``, applies); with ``'bicubic'`` (FraunhoferIVI/SSP
+    ``models/image/base_model.py``) the logits are upsampled bicubically,
+    which needs the image model's ``test_cfg.mode='whole'``.
 
     Raises:
         ValueError: ``logits_upsample='bicubic'`` with sliding-window
@@ -34,7 +35,7 @@ class VideoEncoderDecoder(BaseVideoSegmentor):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        mode = self.image_model.test_cfg.get('mode', 'whole')
+        mode = (self.image_model.test_cfg or {}).get('mode', 'whole')
         if self.logits_upsample == 'bicubic' and mode != 'whole':
             raise ValueError("logits_upsample='bicubic' needs the image "
                              f"model's test_cfg.mode='whole', got {mode!r}")
@@ -49,20 +50,28 @@ class VideoEncoderDecoder(BaseVideoSegmentor):
             else:
                 yield self.encode_decode(frames[t:t + 1], [frame.metainfo])
 
-    def loss(self, inputs: Tensor,
-             data_samples: VideoSampleList) -> Dict[str, Tensor]:
-        """Image-model loss on the key frames of (N, T, 3, H, W) clips."""
+    def forward_train(self, inputs: Tensor,
+                      data_samples: VideoSampleList) -> Dict[str, Any]:
+        """Outputs of the key frames of (N, T, 3, H, W) clips.
+
+        Returns:
+            dict: ``key_frames`` (B, 3, H, W) the B = N * len(key) key
+            frames, ``key_feats`` their features, ``key_logits`` (B, K, H,
+            W) logits upsampled with ``logits_upsample`` and
+            ``key_samples`` their B frame samples.
+        """
         key, _ = self.key_and_ref_index(data_samples)
         frames = inputs[:, key].flatten(0, 1)
-        samples = [sample[i] for sample in data_samples for i in key]
-        if self.logits_upsample == 'bilinear':
-            return self.image_model.loss(frames, samples)
         feats = self.extract_feat(frames)
-        logits = self.decode_logits(feats, frames.shape[2:])
-        losses = add_prefix(
-            self.decode_head.loss_by_feat(logits, samples), 'decode')
-        if self.image_model.with_auxiliary_head:
-            losses.update(
-                self.image_model._auxiliary_head_forward_train(
-                    feats, samples))
-        return losses
+        return dict(
+            key_frames=frames,
+            key_feats=feats,
+            key_logits=self.decode_logits(feats, frames.shape[2:]),
+            key_samples=[sample[i] for sample in data_samples for i in key])
+
+    def loss_by_outputs(self, outputs: Dict[str, Any],
+                        data_samples: VideoSampleList) -> Dict[str, Tensor]:
+        """The image model's losses on the key frames (``decode.*``,
+        ``aux.*``), as mmseg's ``EncoderDecoder.loss``."""
+        return self.decode_losses(outputs['key_logits'], outputs['key_feats'],
+                                  outputs['key_samples'])

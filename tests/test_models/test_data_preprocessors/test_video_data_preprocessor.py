@@ -117,3 +117,24 @@ def test_bad_batches():
         preprocessor(data, training=True)
     with pytest.raises(ValueError, match=r'\(T, C, H, W\)'):
         preprocessor(dict(inputs=[torch.zeros(3, 4, 4)], data_samples=None))
+
+
+@pytest.mark.parametrize('bgr_to_rgb', [True, False])
+def test_denormalize_gives_back_rgb_0_255(bgr_to_rgb):
+    pre = VideoSegDataPreProcessor(
+        mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
+        bgr_to_rgb=bgr_to_rgb)
+    bgr = torch.randint(0, 256, (2, 3, 6, 8), dtype=torch.uint8)  # mmcv: BGR
+    out = pre(dict(inputs=[bgr]))['inputs']
+    assert out.shape == (1, 2, 3, 6, 8)
+    rgb = pre.denormalize(out[0])
+    torch.testing.assert_close(rgb, bgr.flip(1).float(), atol=1e-4, rtol=0)
+    # (N, T, 3, H, W) as well, and values clamped to [0, 255]
+    torch.testing.assert_close(pre.denormalize(out)[0], rgb)
+    assert pre.denormalize(torch.full((1, 3, 1, 1), 1e3)).max() == 255
+
+
+def test_denormalize_without_normalisation_only_swaps_channels():
+    pre = VideoSegDataPreProcessor()
+    frames = torch.tensor([10., 20., 30.]).view(1, 3, 1, 1)
+    assert pre.denormalize(frames).flatten().tolist() == [30., 20., 10.]

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from mmvseg.models.flow import flow_warp
+from mmvseg.models.flow import flow_warp, resize_flow, warp_features
 
 
 def _example_p1_and_flow():
@@ -73,3 +73,27 @@ def test_bad_arguments():
         flow_warp(x, torch.zeros(1, 2, 4, 5), padding='reflection')
     with pytest.raises(ValueError, match='share N, H and W'):
         flow_warp(x, torch.zeros(1, 2, 4, 6))
+
+
+def test_resize_flow_scales_values_per_axis():
+    flow = torch.zeros(1, 2, 16, 32)
+    flow[:, 0], flow[:, 1] = 8.0, -4.0
+    small = resize_flow(flow, (4, 4))  # x / 8, y / 4
+    assert small.shape == (1, 2, 4, 4)
+    assert torch.all(small[:, 0] == 1.0) and torch.all(small[:, 1] == -1.0)
+    assert resize_flow(flow, (16, 32)) is flow
+    with pytest.raises(ValueError, match=r'\(N, 2, H, W\)'):
+        resize_flow(torch.zeros(1, 3, 4, 4), (2, 2))
+
+
+def test_warp_features_moves_a_stride_4_map_by_a_quarter_of_the_flow():
+    feat = torch.arange(2 * 4 * 5, dtype=torch.float32).view(1, 2, 4, 5)
+    flow = torch.zeros(1, 2, 16, 20)
+    flow[:, 0] = 4.0  # one feature pixel to the right at stride 4
+    warped = warp_features(feat, flow)
+    assert torch.equal(warped[..., :-1], feat[..., 1:])
+    assert torch.all(warped[..., -1] == 0)  # sampled outside: zeros
+    torch.testing.assert_close(
+        warp_features(feat, flow, mode='nearest', legacy_grid=True),
+        flow_warp(feat, torch.ones(1, 2, 4, 5) * torch.tensor(
+            [1., 0.]).view(1, 2, 1, 1), mode='nearest', legacy_grid=True))

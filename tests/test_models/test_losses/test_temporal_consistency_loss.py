@@ -4,7 +4,8 @@ import math
 import pytest
 import torch
 
-from mmvseg.models.losses import TemporalConsistencyLoss, imagenet_normalize
+from mmvseg.models.losses import TemporalConsistencyLoss
+from mmvseg.models.utils import imagenet_normalize
 from mmvseg.registry import MODELS
 
 

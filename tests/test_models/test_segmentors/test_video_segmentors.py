@@ -2,41 +2,11 @@
 import pytest
 import torch
 import torch.nn.functional as F
-from mmengine.config import ConfigDict
-from mmengine.model import BaseModule
-from mmengine.structures import PixelData
-from mmseg.structures import SegDataSample
+from toy_video_models import IMAGE_MODEL, H, K, W, make_clip
 from torch import nn
 
-from mmvseg.models.losses import imagenet_normalize
+from mmvseg.models.utils import imagenet_normalize
 from mmvseg.registry import MODELS
-from mmvseg.structures import VideoSegDataSample
-
-H, W, K = 16, 24, 3
-
-
-class ToyBackbone(BaseModule):
-    """Two features: stride 2 (4 ch) and stride 4 (8 ch)."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(3, 4, 3, stride=2, padding=1)
-        self.conv2 = nn.Conv2d(4, 8, 3, stride=2, padding=1)
-
-    def forward(self, x):
-        f1 = F.relu(self.conv1(x))
-        return f1, F.relu(self.conv2(f1))
-
-
-IMAGE_MODEL = ConfigDict(
-    type='EncoderDecoder',
-    data_preprocessor=dict(type='SegDataPreProcessor'),
-    backbone=dict(type=ToyBackbone),
-    decode_head=dict(
-        type='FCNHead', in_channels=8, in_index=1, channels=8, num_convs=1,
-        concat_input=False, num_classes=K, norm_cfg=None, dropout_ratio=0,
-        loss_decode=dict(type='CrossEntropyLoss', loss_weight=1.0)),
-    test_cfg=dict(mode='whole'))
 
 
 def build_ssp(alpha=None, **kwargs):
@@ -56,23 +26,6 @@ class ZeroFlow(nn.Module):
 
     def forward(self, frames_t, frames_s, paths_t=None):
         return frames_t.new_zeros(frames_t.shape[0], 2, *frames_t.shape[2:])
-
-
-def make_clip(num_frames=3, labelled=(0, 1, 2), key=None, ref=None):
-    frames = []
-    for t in range(num_frames):
-        frame = SegDataSample(metainfo=dict(
-            ori_shape=(H, W), img_shape=(H, W), pad_shape=(H, W),
-            frame_id=t, video_id='toy', img_path=f'toy/{t}.png'))
-        if t in labelled:
-            frame.gt_sem_seg = PixelData(
-                data=torch.randint(0, K, (1, H, W)))
-        frames.append(frame)
-    key = list(range(num_frames)) if key is None else key
-    sample = VideoSegDataSample(
-        metainfo=dict(key_frames_inds=key, ref_frames_inds=ref or []))
-    sample.video_data_samples = frames
-    return sample
 
 
 def test_alpha_zero_is_the_per_frame_image_model():
@@ -200,7 +153,7 @@ def test_predict_clip_calls_describe_once_per_frame(alpha, describes):
         list(ssp.predict_clip(frames[:2], [None] * 2))  # a fresh clip
     assert len(described) == describes + describes // 2
     for t, x in enumerate(described[:describes]):
-        assert torch.equal(x, ssp.frames_to_rgb255(frames[t:t + 1]))
+        assert torch.equal(x, ssp.denormalize(frames[t:t + 1]))
     assert len(registered) == max(describes - 1, 0) + describes // 4
     if describes:
         # frame t-1's description of the previous step, then frame t's
@@ -220,8 +173,8 @@ def test_loss_and_gradients_with_a_frozen_image_model():
     samples = [make_clip(2, labelled=(0, 1), key=[1], ref=[0])
                for _ in range(2)]
     losses = ssp.loss(torch.rand(2, 2, 3, H, W), samples)
-    assert set(losses) == {'loss_ce', 'acc_seg', 'loss_tc'}
-    (losses['loss_ce'] + losses['loss_tc']).backward()
+    assert set(losses) == {'decode.loss_ce', 'decode.acc_seg', 'loss_tc'}
+    (losses['decode.loss_ce'] + losses['loss_tc']).backward()
     assert all(p.grad is None for p in ssp.image_model.parameters())
     assert all(p.grad is not None for p in ssp.sim_head.parameters())
 
@@ -233,7 +186,7 @@ def test_loss_tc_uses_the_fused_output_and_previous_logits():
     losses = ssp.loss(inputs, [make_clip(2, key=[1], ref=[0])])
     z0 = ssp.encode_decode(inputs[:, 0], [])
     z1 = ssp.encode_decode(inputs[:, 1], [])
-    x0, x1 = (imagenet_normalize(ssp.frames_to_rgb255(inputs[:, t]))
+    x0, x1 = (imagenet_normalize(ssp.denormalize(inputs[:, t]))
               for t in (0, 1))
     weight = torch.exp(-(x1 - x0).sum(1, keepdim=True).abs())  # zero flow
     assert losses['loss_tc'].item() == pytest.approx(

@@ -1,0 +1,58 @@
+# Copyright (c) mmvseg contributors. All rights reserved.
+"""A toy image model and hand-made clips for the segmentor tests.
+
+``tests/`` is on ``sys.path`` (``pythonpath`` in setup.cfg), so test files
+use ``from toy_video_models import IMAGE_MODEL, make_clip``.
+"""
+import torch
+import torch.nn.functional as F
+from mmengine.config import ConfigDict
+from mmengine.model import BaseModule
+from mmengine.structures import PixelData
+from mmseg.structures import SegDataSample
+from torch import nn
+
+from mmvseg.structures import VideoSegDataSample
+
+H, W, K = 16, 24, 3
+
+
+class ToyBackbone(BaseModule):
+    """Two features: stride 2 (4 ch) and stride 4 (8 ch)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 4, 3, stride=2, padding=1)
+        self.conv2 = nn.Conv2d(4, 8, 3, stride=2, padding=1)
+
+    def forward(self, x):
+        f1 = F.relu(self.conv1(x))
+        return f1, F.relu(self.conv2(f1))
+
+
+IMAGE_MODEL = ConfigDict(
+    type='EncoderDecoder',
+    data_preprocessor=dict(type='SegDataPreProcessor'),
+    backbone=dict(type=ToyBackbone),
+    decode_head=dict(
+        type='FCNHead', in_channels=8, in_index=1, channels=8, num_convs=1,
+        concat_input=False, num_classes=K, norm_cfg=None, dropout_ratio=0,
+        loss_decode=dict(type='CrossEntropyLoss', loss_weight=1.0)),
+    test_cfg=dict(mode='whole'))
+
+
+def make_clip(num_frames=3, labelled=(0, 1, 2), key=None, ref=None):
+    frames = []
+    for t in range(num_frames):
+        frame = SegDataSample(metainfo=dict(
+            ori_shape=(H, W), img_shape=(H, W), pad_shape=(H, W),
+            frame_id=t, video_id='toy', img_path=f'toy/{t}.png'))
+        if t in labelled:
+            frame.gt_sem_seg = PixelData(
+                data=torch.randint(0, K, (1, H, W)))
+        frames.append(frame)
+    key = list(range(num_frames)) if key is None else key
+    sample = VideoSegDataSample(
+        metainfo=dict(key_frames_inds=key, ref_frames_inds=ref or []))
+    sample.video_data_samples = frames
+    return sample
