@@ -115,14 +115,23 @@ class ESPNetHead(BaseDecodeHead):
             act_cfg=dict(type='PReLU', num_parameters=channels))
         self.conv_seg = _upsample2x(channels, self.out_channels)
 
-    def forward(self, inputs: Sequence[Tensor]) -> Tensor:
+    def _forward_feature(self, inputs: Sequence[Tensor]) -> Tensor:
+        """The feature before the classifier, mmseg's split of ``forward``
+        (as ``UPerHead._forward_feature``).
+
+        Returns:
+            Tensor: (N, channels, H / 2, W / 2) float32, the fused level-1
+            feature that ``conv_seg`` (a 2x up-convolution) classifies.
+        """
         level1, level2, level3 = self._transform_inputs(inputs)
         y3 = self.level3_up(self.level3_proj(level3))
         y2 = torch.cat([self.level2_proj(level2), y3], dim=1)
         y2 = self.level2_up_norm(
             self.level2_up(self.level2_esp(self.level2_norm(y2))))
-        y1 = self.level1_fuse(torch.cat([y2, level1], dim=1))
-        return self.cls_seg(y1)
+        return self.level1_fuse(torch.cat([y2, level1], dim=1))
+
+    def forward(self, inputs: Sequence[Tensor]) -> Tensor:
+        return self.cls_seg(self._forward_feature(inputs))
 
     def _transform_inputs(self, inputs: Sequence[Tensor]) -> List[Tensor]:
         """Select the three levels and check that their sizes halve.
