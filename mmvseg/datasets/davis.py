@@ -10,10 +10,30 @@ import os.path as osp
 from typing import List, Optional, Tuple
 
 import mmengine
+import numpy as np
 
-from mmvseg.evaluation.metrics.davis_metric import davis_palette
 from mmvseg.registry import DATASETS
 from .base_video_dataset import BaseVideoSegDataset
+
+
+def davis_palette() -> np.ndarray:
+    """The DAVIS / PASCAL VOC colour map of indexed annotation and result
+    PNGs.
+
+    Bit ``3 * j + c`` of an index becomes bit ``7 - j`` of colour channel ``c``
+    (R, G, B), as ``color_map`` in davisvideochallenge/davis2017-evaluation
+    ``davis2017/utils.py``.
+
+    Returns:
+        np.ndarray: (256, 3) uint8 RGB colours, row i = index i.
+    """
+    ids = np.arange(256)
+    palette = np.zeros((256, 3), np.int64)
+    for bit in range(8):
+        for channel in range(3):
+            shift = 3 * bit + channel
+            palette[:, channel] |= ((ids >> shift) & 1) << (7 - bit)
+    return palette.astype(np.uint8)
 
 
 def davis_object_classes(num_objects: int) -> Tuple[str, ...]:

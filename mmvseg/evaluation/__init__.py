@@ -1,4 +1,4 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
-from . import metrics
+from . import functional, metrics
 
-__all__ = ['metrics']
+__all__ = ['functional', 'metrics']

@@ -12,11 +12,13 @@ from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 from PIL import Image
 
-from mmvseg.evaluation.metrics import (DAVISMetric, boundary_map,
-                                       boundary_tolerance, contour_accuracy,
-                                       davis_palette, format_davis_tables,
-                                       frame_statistics, region_similarity,
-                                       score_video)
+from mmvseg.datasets.davis import davis_palette
+from mmvseg.evaluation.functional import (boundary_map, boundary_tolerance,
+                                          contour_accuracy,
+                                          format_davis_tables,
+                                          frame_statistics, region_similarity,
+                                          score_video)
+from mmvseg.evaluation.metrics import DAVISMetric
 from mmvseg.registry import METRICS
 from mmvseg.structures import VideoSegDataSample
 from mmvseg.utils import read_indexed_png
@@ -97,7 +99,8 @@ def test_boundary_map_hand_made():
 
 
 def _slow_boundary_map(seg):
-    """The rules of davis_eval_notes.md §4.2, pixel by pixel."""
+    """``_seg2bmap`` of davis2017-evaluation ``davis2017/metrics.py``, pixel
+    by pixel."""
     h, w = seg.shape
 
     def at(y, x):
@@ -183,7 +186,7 @@ def test_frame_statistics_hand_made():
     values = [1.0, 0.8, 0.6, 0.5, 0.4, 0.2, 0.0]
     assert frame_statistics(values) == pytest.approx(
         (0.5, 3 / 7, 0.8 - 0.1), abs=1e-15)
-    # n = 38 (davis_eval_notes.md): first bin 0..9, last bin 28..37
+    # n = 38: edges 0, 9, 19, 28, 37; first bin 0..9, last bin 28..37
     mean, recall, decay = frame_statistics(np.arange(38.0))
     assert decay == 4.5 - 32.5 and mean == 18.5 and recall == 37 / 38
     assert frame_statistics([0.7]) == (0.7, 1.0, 0.0)

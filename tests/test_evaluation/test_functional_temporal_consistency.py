@@ -1,21 +1,30 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
-"""Worked examples of methods.md §4.3–§4.4 and methods_tps_etc.md §3.5."""
+"""Worked examples of the label warps and the ssp / etc / vspw scores.
+
+The values were computed by hand and cross-checked against the upstream code:
+FraunhoferIVI/SSP ``flowwarp`` + torchmetrics ``JaccardIndex`` (ssp pair:
+0.5833334), irfanICMLL/ETC-Real-time-Per-frame-Semantic-video-segmentation
+``util/util.py`` ``intersectionAndUnion`` with a NumPy port of FlowNet2's
+``Resample2d`` kernel (etc), VSPW-dataset/VSPW_code ``VC_perclip.py``
+``get_common`` (vspw: 0.875, and no window for T = 2).
+"""
 import math
 
 import numpy as np
 import pytest
 import torch
 
-from mmvseg.evaluation.metrics import (WARP_MODES, etc_pair_areas, etc_score,
-                                       ssp_pair_score, vspw_window_scores,
-                                       warp_labels)
+from mmvseg.evaluation.functional import (WARP_MODES, etc_pair_areas,
+                                          etc_score, ssp_pair_score,
+                                          vspw_window_scores, warp_labels)
 
 P0 = torch.tensor([[0, 0, 1], [0, 1, 1], [2, 2, 1]])
 P1 = torch.tensor([[0, 0, 0], [0, 0, 1], [2, 2, 2]])
 
 
 def example_flow() -> torch.Tensor:
-    """f_{0->1} of methods.md §4.4: u = +1 except u(1, 1) = 0.5, v = 0."""
+    """f_{0->1} of the ssp/etc example (K = 3, frames P0, P1): u = +1 except
+    u(1, 1) = 0.5, v = 0."""
     flow = torch.zeros(1, 2, 3, 3)
     flow[:, 0] = 1
     flow[0, 0, 1, 1] = 0.5
@@ -23,7 +32,7 @@ def example_flow() -> torch.Tensor:
 
 
 def etc_example_pair():
-    """methods_tps_etc.md §3.5: P_k, P_{k+1} and F (F_y = 0)."""
+    """The K = 19 pair of the etc protocol: P_k, P_{k+1} and F (F_y = 0)."""
     p_k = torch.tensor([[0, 0, 1], [0, 1, 1], [2, 2, 2]])
     p_next = torch.tensor([[0, 0, 0], [2, 0, 1], [2, 2, 2]])
     flow = torch.zeros(1, 2, 3, 3)

@@ -10,7 +10,11 @@ import torch
 from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 
-from mmvseg.evaluation.metrics import TemporalConsistencyMetric
+from mmvseg.evaluation.metrics import (BaseTemporalConsistencyMetric,
+                                       ETCTemporalConsistencyMetric,
+                                       SSPTemporalConsistencyMetric,
+                                       TemporalConsistencyMetric,
+                                       VSPWTemporalConsistencyMetric)
 from mmvseg.registry import METRICS, MODELS
 from mmvseg.structures import VideoSegDataSample
 
@@ -19,7 +23,8 @@ P1 = [[0, 0, 0], [0, 0, 1], [2, 2, 2]]
 
 
 def example_flow() -> torch.Tensor:
-    """(2, 3, 3) f_{0->1} of methods.md §4.4."""
+    """(2, 3, 3) f_{0->1} of the ssp/etc example: u = +1 except u(1, 1) =
+    0.5, v = 0."""
     flow = torch.zeros(2, 3, 3)
     flow[0] = 1
     flow[0, 1, 1] = 0.5
@@ -310,3 +315,77 @@ def test_no_warning_when_defined(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter('error')
         metric.compute_metrics(metric.results)
+
+
+TOY_FLOW = dict(type='ToyTCFlow', flows={})
+
+
+@pytest.mark.parametrize('protocol, metric_cls, kwargs', [
+    ('ssp', SSPTemporalConsistencyMetric, dict(flow=TOY_FLOW)),
+    ('etc', ETCTemporalConsistencyMetric, dict(flow=TOY_FLOW)),
+    ('vspw', VSPWTemporalConsistencyMetric, dict(vc_n=(2, ))),
+])
+def test_entry_point_builds_the_protocol_class(protocol, metric_cls, kwargs):
+    for metric in (TemporalConsistencyMetric(protocol=protocol, **kwargs),
+                   METRICS.build(
+                       dict(
+                           type='TemporalConsistencyMetric',
+                           protocol=protocol,
+                           **kwargs))):
+        assert type(metric) is metric_cls
+        assert isinstance(metric, TemporalConsistencyMetric)
+        assert isinstance(metric, BaseTemporalConsistencyMetric)
+        assert metric.protocol == protocol
+        assert metric.prefix == f'tc_{protocol}'
+    direct = METRICS.build(dict(type=metric_cls.__name__, **kwargs))
+    assert type(direct) is metric_cls
+    assert isinstance(direct, TemporalConsistencyMetric)
+    assert issubclass(metric_cls, TemporalConsistencyMetric)
+
+
+def test_entry_point_ignores_arguments_of_other_protocols():
+    metric = TemporalConsistencyMetric(
+        protocol='ssp', flow=TOY_FLOW, vc_n=(4, ), on_sparse_gt='skip')
+    assert type(metric) is SSPTemporalConsistencyMetric
+    metric = TemporalConsistencyMetric(
+        protocol='vspw', flow_batch_size=2, num_classes=3, ignore_index=0)
+    assert type(metric) is VSPWTemporalConsistencyMetric
+    # the protocol classes take only their own arguments
+    with pytest.raises(TypeError):
+        SSPTemporalConsistencyMetric(flow=TOY_FLOW, vc_n=(4, ))
+    with pytest.raises(TypeError):
+        VSPWTemporalConsistencyMetric(flow=TOY_FLOW)
+
+
+@pytest.mark.parametrize('protocol, metric_cls, kwargs', [
+    ('ssp', SSPTemporalConsistencyMetric, dict(flow_batch_size=2)),
+    ('etc', ETCTemporalConsistencyMetric, dict(warp_mode='nearest')),
+    ('vspw', VSPWTemporalConsistencyMetric, dict(vc_n=(2, 3))),
+])
+def test_protocol_class_equals_the_entry_point(tmp_path, protocol, metric_cls,
+                                               kwargs):
+    if protocol != 'vspw':
+        kwargs = dict(
+            kwargs,
+            flow=dict(
+                type='ToyTCFlow',
+                flows={frame_path(tmp_path, 'a', 0): example_flow()}))
+    clips = [
+        make_clip(tmp_path, 'a', [P0, P1, P1, Q0], gts=[G0, G1, G1, G1]),
+        make_clip(tmp_path, 'b', [Q0, Q1, Q1], gts=[G0, G1, G0]),
+    ]
+    metrics = [
+        TemporalConsistencyMetric(protocol=protocol, **kwargs),
+        metric_cls(**kwargs)
+    ]
+    for metric in metrics:
+        metric.dataset_meta = dict(classes=['c0', 'c1', 'c2'])
+        metric.process({}, clips)
+    entry, direct = metrics
+    assert len(entry.results) == len(direct.results) == 2
+    for old, new in zip(entry.results, direct.results):
+        assert old.keys() == new.keys()
+        for key in old:
+            np.testing.assert_array_equal(old[key], new[key])
+    assert entry.compute_metrics(entry.results) == direct.compute_metrics(
+        direct.results)

@@ -42,8 +42,8 @@ def labelled_frames(clips):
     ]
 
 
-@pytest.mark.parametrize('iou_metrics', [['mIoU'], ['mIoU', 'mDice',
-                                                   'mFscore']])
+@pytest.mark.parametrize('iou_metrics',
+                         [['mIoU'], ['mIoU', 'mDice', 'mFscore']])
 def test_equals_iou_metric_frame_by_frame(iou_metrics):
     clips = random_clips()
     video_metric = METRICS.build(

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmvseg.evaluation.metrics import davis_palette
+from mmvseg.datasets.davis import davis_palette
 
 from script_loader import REPO_ROOT, load_script
 

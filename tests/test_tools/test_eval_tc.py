@@ -24,7 +24,8 @@ def tool():
 
 
 def example_flow() -> np.ndarray:
-    """(H, W, 2) f_{0->1} of methods.md §4.4."""
+    """(H, W, 2) f_{0->1} of the ssp/etc example: u = +1 except u(1, 1) =
+    0.5, v = 0."""
     flow = np.zeros((3, 3, 2), np.float32)
     flow[..., 0] = 1
     flow[1, 1, 0] = 0.5
@@ -80,7 +81,7 @@ def test_ssp_with_flow_files_and_json(tool, dataset, tmp_path, capsys):
                  out)
     with open(out) as f:
         assert json.load(f) == report
-    # clip_a: pair scores 0.583333 (§4.4) and 1.0; clip_b: (1 + 0.5 + 0) / 3
+    # clip_a: pair scores 0.583333 (7 / 12) and 1.0; clip_b: (1 + 0.5 + 0) / 3
     assert report['per_clip']['clip_a'] == pytest.approx(
         (7 / 12 + 1) / 2, abs=1e-6)
     assert report['per_clip']['clip_b'] == pytest.approx(0.5)

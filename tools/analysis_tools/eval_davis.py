@@ -42,8 +42,8 @@ from mmengine.structures import PixelData
 from mmengine.utils import ProgressBar
 from mmseg.structures import SegDataSample
 
-from mmvseg.evaluation.metrics import DAVISMetric, format_davis_tables
-from mmvseg.evaluation.metrics.davis_metric import VOID_ID
+from mmvseg.evaluation.functional import VOID_ID, format_davis_tables
+from mmvseg.evaluation.metrics import DAVISMetric
 from mmvseg.utils import read_indexed_png
 
 

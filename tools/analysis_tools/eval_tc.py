@@ -2,8 +2,12 @@
 """Score saved predictions with a temporal-consistency protocol.
 
 Scores exactly as :class:`mmvseg.evaluation.metrics.TemporalConsistencyMetric`
-(the same class does the work), so predictions of any code base can be
-compared with mmvseg runs (methods.md §4.4).
+(the same classes do the work), so predictions of any code base can be
+compared with mmvseg runs. Protocols: ``ssp`` (FraunhoferIVI/SSP
+``utils/metrics.py``), ``etc``
+(irfanICMLL/ETC-Real-time-Per-frame-Semantic-video-segmentation
+``tool/eval_tc.py``) and ``vspw`` (VSPW-dataset/VSPW_code ``VC_perclip.py``);
+see :mod:`mmvseg.evaluation.metrics.temporal_consistency`.
 
 Layout: each of ``--frames``, ``--preds`` (and ``--gts``, ``--flows``) holds
 one sub-folder per clip; frames, prediction PNGs and label PNGs are paired by
@@ -37,10 +41,13 @@ from mmseg.structures import SegDataSample
 from PIL import Image
 from prettytable import PrettyTable
 
-from mmvseg.evaluation.metrics import WARP_MODES, TemporalConsistencyMetric
+from mmvseg.evaluation.functional import WARP_MODES
+from mmvseg.evaluation.metrics import (BaseTemporalConsistencyMetric,
+                                       TemporalConsistencyMetric)
 from mmvseg.evaluation.metrics.temporal_consistency_metric import PROTOCOLS
 from mmvseg.models.flow import DISFlow
 from mmvseg.utils import list_images, read_label
+
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
@@ -126,7 +133,7 @@ def load_clip(files: List[List[str]]) -> List[SegDataSample]:
     return frames
 
 
-def build_metric(args: argparse.Namespace) -> TemporalConsistencyMetric:
+def build_metric(args: argparse.Namespace) -> BaseTemporalConsistencyMetric:
     """The metric of ``--protocol`` with the flow of ``--flows`` or DIS."""
     if args.protocol == 'vspw':
         if not args.gts:

@@ -1,20 +1,25 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
-"""Numeric parts of the temporal-consistency protocols (methods.md §4.4).
+"""Numeric parts of the temporal-consistency (TC) protocols.
 
-Pure functions on tensors, tested alone; :class:`TemporalConsistencyMetric`
-adds frame reading, flow estimation and accumulation over clips.
+Pure functions on tensors; the metrics of
+:mod:`mmvseg.evaluation.metrics.temporal_consistency` add frame reading, flow
+estimation and accumulation over clips.
 
 * ``ssp`` (FraunhoferIVI/SSP ``utils/metrics.py`` ``temporal_consistency``):
   per pair, macro IoU of ``P_t`` and the warped ``P_{t+1}`` over the classes
   present in either map (:func:`ssp_pair_score`).
-* ``etc`` (irfanICMLL/ETC ``tool/eval_tc.py``): per pair, class-wise
-  intersection and union (:func:`etc_pair_areas`), pooled over all pairs
-  before dividing (:func:`etc_score`).
+* ``etc`` (irfanICMLL/ETC-Real-time-Per-frame-Semantic-video-segmentation
+  ``tool/eval_tc.py``): per pair, class-wise intersection and union
+  (:func:`etc_pair_areas`), pooled over all pairs before dividing
+  (:func:`etc_score`).
 * ``vspw`` (VSPW-dataset/VSPW_code ``VC_perclip.py`` ``get_common``): no flow;
   window scores from ground truth and predictions (:func:`vspw_window_scores`).
 
-Label maps of frame t+1 are brought onto frame t with the flow
-``f_{t->t+1}`` (design.md §4) by :func:`warp_labels`.
+Flow convention: a flow ``f_{t->s}`` is a float (N, 2, H, W) tensor in pixels
+(channel 0 = x, 1 = y) on the grid of frame t; warping a map ``m_s`` of frame
+s with it gives ``m_s(p + f_{t->s}(p))`` on frame t (backward warping, as
+:func:`mmvseg.models.flow.flow_warp`). :func:`warp_labels` brings the label
+map of frame t+1 onto frame t with ``f_{t->t+1}``.
 """
 import math
 from typing import List, Tuple, Union
@@ -119,8 +124,12 @@ def warp_labels(labels: Tensor, flow: Tensor, warp_mode: str) -> Tensor:
 
     * ``'legacy_nearest'`` (``ssp`` default): nearest, legacy grid
       (``align_corners=False``), zero padding, so samples outside frame s
-      become class 0 (FraunhoferIVI/SSP ``utils/metrics.py``, methods.md
-      §4.3).
+      become class 0 (``flowwarp(x, flo, mode="nearest")`` of
+      FraunhoferIVI/SSP ``models/opt_flow.py``, used by ``utils/metrics.py``:
+      grid normalised by ``W - 1``, ``grid_sample(align_corners=False)``).
+      The sampled column is ``(x + u) * W / (W - 1) - 0.5``, so with a zero
+      flow and an even W the last column falls outside (likewise the last row
+      for an even H).
     * ``'repo_bilinear_trunc'`` (``etc`` default): bilinear, border clamp,
       truncation toward zero like ETC's ``.astype(np.uint8)``; may produce a
       class present in neither neighbour (see :func:`_resample2d_trunc`).
@@ -184,6 +193,9 @@ def ssp_pair_score(pred_t: Tensor,
 
     Returns:
         float: score in [0, 1]; NaN when no class is present.
+
+    Raises:
+        ValueError: the maps are not (H, W) maps of one size.
     """
     inter, union = etc_pair_areas(pred_t, warped_next, num_classes,
                                   ignore_index)
@@ -213,6 +225,9 @@ def etc_pair_areas(pred_t: Tensor,
     Returns:
         tuple[Tensor, Tensor]: intersection and union, (K,) int64 each
         (pixel counts, exact up to 2**24 pixels per frame).
+
+    Raises:
+        ValueError: the maps are not (H, W) maps of one size.
     """
     _check_pair(pred_t, warped_next)
     inter, union = IoUMetric.intersect_and_union(pred_t, warped_next,

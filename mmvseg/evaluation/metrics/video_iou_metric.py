@@ -1,22 +1,24 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
-"""mIoU over the labelled frames of video clips (methods.md §4.1)."""
+"""mIoU over the labelled frames of video clips."""
 from typing import Any, Optional, Sequence
 
 import torch
 from mmseg.evaluation.metrics import IoUMetric
 
 from mmvseg.registry import METRICS
-from .temporal_consistency_metric import clip_frames
+from .clip_utils import clip_frames
 
 
 @METRICS.register_module()
 class VideoIoUMetric(IoUMetric):
     """mmseg :class:`IoUMetric` on the labelled frames of whole clips.
 
-    ``process`` appends **one** entry per clip (openmmlab_anchors.md B8): the
-    four area vectors of :meth:`IoUMetric.intersect_and_union` (intersection,
-    union, predicted and label areas, each (K,)) summed over the clip's frames
-    that carry ``gt_sem_seg``; a clip without labelled frame adds zeros.
+    ``process`` appends **one** entry per clip (mmengine's
+    ``collect_results`` cuts the results to the number of dataset items,
+    ``mmengine/dist/dist.py``): the four area vectors of
+    :meth:`IoUMetric.intersect_and_union` (intersection, union, predicted and
+    label areas, each (K,)) summed over the clip's frames that carry
+    ``gt_sem_seg``; a clip without labelled frame adds zeros.
     ``compute_metrics`` is mmseg's (sums, :meth:`total_area_to_metrics`,
     per-class table), so the result equals :class:`IoUMetric` run frame by
     frame on the same frames. Areas are summed in float64 (exact counts;
