@@ -1,8 +1,12 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
 """mmvseg: video semantic segmentation for MMSegmentation 1.x.
 
-Importing the package applies the compatibility fixes of
-``mmvseg.utils.compat`` and registers every module into mmseg's registries.
+Importing the package checks the mmcv and mmseg versions, applies the
+compatibility fixes of :mod:`mmvseg.utils.compat` (local mmengine checkpoints
+load under torch >= 2.6; ``--launcher pytorch`` works on CPU-only hosts), and
+registers mmvseg's modules into mmseg's registries without replacing any of
+their entries. It changes nothing else in mmengine, mmcv, mmseg or torch
+(``tests/test_utils/test_compat.py`` checks this).
 """
 import mmcv
 import mmengine
@@ -26,6 +30,7 @@ assert digit_version(MMSEG_MIN) <= digit_version(mmseg.__version__) < \
 
 compat.apply_all()
 
-from . import datasets, engine, evaluation, models, structures  # noqa: E402,F401,I001
+from . import (datasets, engine, evaluation, models,  # noqa: E402,F401,I001
+               structures)
 
 __all__ = ['__version__', 'version_info', 'mmengine']
