@@ -105,7 +105,7 @@ class VideoSegDataSample(BaseDataElement):
         return new_data
 
     def to(self, *args, **kwargs) -> 'VideoSegDataSample':
-        """Apply ``to`` to every frame (and to every other field that has it)."""
+        """Apply ``to`` to every frame and to every other field having it."""
         return self._map_frames('to', *args, **kwargs)
 
     def cpu(self) -> 'VideoSegDataSample':

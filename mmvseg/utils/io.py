@@ -1,9 +1,11 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
 """Readers that name the file and the problem when the input is bad.
 
-design.md §8: a missing file raises :class:`FileNotFoundError`, an unreadable,
-corrupt or malformed file raises :class:`ValueError`; both messages start with
-the path.
+A missing file raises :class:`FileNotFoundError`; an unreadable, corrupt or
+malformed file (truncated image, label of the wrong size or with values
+outside the classes, flow file with a wrong magic number or shape) raises
+:class:`ValueError`. Both messages start with the path, so a bad file in a
+large dataset can be found without a debugger.
 """
 import io
 import os

@@ -99,7 +99,8 @@ def _blocks(rows, cols, values, rng, first=()):
 
 def _uavid_label(rng):
     """UAVid RGB label (BGR array), VDD label and the expected train ids,
-    computed block by block from methods.md §1.8."""
+    computed block by block from the rules of FraunhoferIVI/SSP
+    ``tools/organize_uavid.py`` (restated in ``uavid_vdd.py``)."""
     # the first four blocks: both refinements and both refusals
     block, colours = _blocks(
         6, 8, list(UAVID) + UNKNOWN, rng,

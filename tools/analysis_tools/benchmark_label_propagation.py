@@ -2,8 +2,10 @@
 """Benchmark the exact windowed top-k affinity against the dense reference.
 
 Both methods score the same random, L2-normalised features of a synthetic
-video and return the top-k weights and indices of every query cell
-(label_propagation.md A11, A14):
+video and return the top-k weights and indices of every query cell, with
+the semantics of the label propagation of ajabri/videowalk ``code/test.py``
+(joint top-k over all context cells, radius on the short-term slots only,
+softmax over the k kept scores / T):
 
 - ``dense``: the strategy of ajabri/videowalk ``mem_efficient_batched_
   affinity`` (also run by CatMAE), re-implemented here: gather the features
@@ -15,7 +17,8 @@ video and return the top-k weights and indices of every query cell
   at a time.
 
 Queries are the frames t = n+1 .. n+Q of the synthetic video, so every
-query has n distinct short-term frames (the steady state of A4, t > n).
+query has n distinct short-term frames (for t <= n videowalk's left padding
+repeats frame 0 among the short-term slots).
 
 Time: wall clock (``time.perf_counter``) of the computation, per query
 frame, with the same number of torch threads for both methods. With
@@ -116,7 +119,7 @@ def make_features(args: argparse.Namespace) -> Tensor:
 
 
 def context_slots(t: int, num_context: int) -> List[int]:
-    """Frame 0 (long-term) + frames t-n .. t-1 (A4, t > n)."""
+    """Frame 0 (long-term) + frames t-n .. t-1 (for t > n)."""
     return [0] + list(range(t - num_context, t))
 
 

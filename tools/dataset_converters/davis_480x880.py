@@ -7,7 +7,11 @@ annotation of ``JPEGImages/480p`` and ``Annotations/480p`` to 880x480 with
 PIL nearest-neighbour sampling (frames too, not bilinear) and saves them
 with PIL's defaults: JPEGs are re-encoded at quality 75, palette PNGs keep
 mode ``P`` and their palette. Its J&F numbers are measured on these frames
-against these resized annotations (label_propagation.md A2.2, A19.8).
+against these resized annotations (``--davis_path .../DAVIS_480_880`` in
+CatMAE's ``downstream/davis2017-seg/DAVIS.md``), so they are not native-size
+numbers: widths 854 -> 880 duplicate 26 columns, ``bike-packing`` (910) and
+``shooting`` (1152) are squeezed, and the boundary tolerance of F becomes
+9 px instead of 8 px at 854 wide.
 
 Unlike the original, which overwrites the files in place, this tool writes a
 new dataset root and copies ``ImageSets`` unchanged, so the native data stays

@@ -21,7 +21,8 @@ Output (``-o``)::
     .convert_state/<video>.json                     resume markers
 
 Rules of FraunhoferIVI/SSP (``tools/extract_frames_ruralscapes.py``,
-``tools/organize_ruralscapes.py``; methods.md §1.8), reproduced here:
+``tools/organize_ruralscapes.py``; class list and label conversion in
+``data/datasets.py``), reproduced here:
 
 - frames 0, 5, 10, ... of each video, plus its last frame, are extracted
   with OpenCV, resized to 2560x1440 with ``cv2.INTER_CUBIC`` and named

@@ -27,8 +27,8 @@ Output (``-o``)::
     .convert_state/<seq>.json                   resume markers
 
 Rules of FraunhoferIVI/SSP (``process_dataset.sh``,
-``tools/extract_frames_uavid.py``, ``tools/organize_uavid.py``; methods.md
-§1.8), reproduced here:
+``tools/extract_frames_uavid.py``, ``tools/organize_uavid.py``; class list
+and label conversion in ``data/datasets.py``), reproduced here:
 
 - every frame of ``images.mp4`` is decoded with OpenCV and resized to
   2560x1440 with ``cv2.INTER_CUBIC`` (``--resize``), named

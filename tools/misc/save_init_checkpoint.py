@@ -1,11 +1,13 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
 """Save the initialised weights of a config's model as a checkpoint.
 
-``tools/test.py`` needs a checkpoint and ``Runner.test()`` never calls
-``init_weights`` (openmmlab_anchors.md B6/B7). For models whose weights come
-from their config alone (weight-free backbones such as ``RawPixelBackbone``,
-or ``init_cfg`` pointing at a pre-trained file) this tool builds the model,
-calls ``init_weights()`` and writes ``{'state_dict': ..., 'meta': ...}``::
+``tools/test.py`` needs a checkpoint, and ``Runner.test()`` never calls
+``init_weights`` (in mmengine 0.10.7 ``mmengine/runner/runner.py`` only
+``Runner.train()`` calls ``_init_model_weights``). For models whose weights
+come from their config alone (weight-free backbones such as
+``RawPixelBackbone``, or ``init_cfg`` pointing at a pre-trained file) this
+tool builds the model, calls ``init_weights()`` and writes
+``{'state_dict': ..., 'meta': ...}``::
 
     python tools/misc/save_init_checkpoint.py \\
         configs/labelprop/labelprop_lab_davis2017-480p.py \\

@@ -1,6 +1,9 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
 """Convert a CRW (ajabri/videowalk) or torchvision-layout ResNet checkpoint
-to mmvseg's :class:`CRWResNet` backbone (label_propagation.md A6, A7).
+to mmvseg's :class:`CRWResNet` backbone (the encoders of the Contrastive
+Random Walk, Jabri et al., NeurIPS 2020, and the ResNet-50 encoders that
+minhoooo1/CatMAE ``downstream/davis2017-seg/code/utils/__init__.py``
+``make_encoder`` compares with it).
 
 CRW source layout (ajabri/videowalk ``code/train.py``): the file is a dict
 ``{'model', 'optimizer', 'lr_scheduler', 'epoch', 'args'}``; ``model`` is the
@@ -20,7 +23,8 @@ same shape and every ``CRWResNet`` key must be present (missing
 ``num_batches_tracked`` buffers are set to 0). Keys outside the prefix
 (heads, MoCo's key encoder and queue, SimSiam's predictor) are dropped.
 
-ResNet-50 sources (A7) are torchvision state dicts under a prefix: SimSiam
+ResNet-50 sources (CatMAE's ``imagenet50``, ``simsiam``, ``mocov2``,
+``dino_r50``) are torchvision state dicts under a prefix: SimSiam
 ``module.encoder.``, MoCo v2 ``module.encoder_q.``, torchvision ImageNet /
 DINO-R50 ``''``. The output has ``backbone.`` keys for a segmentor whose
 backbone is ``CRWResNet(depth, padding_mode)``; the padding mode is not in
@@ -45,8 +49,8 @@ from torch import Tensor
 
 from mmvseg.models.backbones.crw_resnet import CRWResNet
 from mmvseg.utils.checkpoint_conversion import (read_source_checkpoint,
-                                               rename_strict,
-                                               save_converted_checkpoint)
+                                                rename_strict,
+                                                save_converted_checkpoint)
 
 CRW_PREFIX = 'encoder.model.'
 LEGACY_SUFFIXES = ('conv1.1.weight', 'conv2.1.weight')
@@ -108,7 +112,8 @@ def convert_crw(state_dict: Mapping[str, Tensor],
         state_dict: source tensors, e.g. ``ckpt['model']`` of videowalk
             ``pretrained.pth`` (``encoder.model.*`` keys) or a torchvision
             ResNet state dict under ``prefix``.
-        depth: ResNet depth of the source (18 for CRW, 50 for A7).
+        depth: ResNet depth of the source (18 for CRW, 50 for the
+            ResNet-50 variants).
         prefix: prefix of the ResNet keys in ``state_dict`` (``''`` for a
             plain torchvision state dict).
 
@@ -160,7 +165,7 @@ def main(argv: Optional[list] = None) -> None:
     parser.add_argument('dst', help='path of the converted checkpoint')
     parser.add_argument(
         '--depth', type=int, default=18, choices=(18, 50),
-        help='ResNet depth of the source (18: CRW, 50: A7 variants)')
+        help='ResNet depth of the source (18: CRW, 50: ResNet-50 variants)')
     parser.add_argument(
         '--prefix',
         default=None,

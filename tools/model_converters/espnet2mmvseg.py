@@ -24,7 +24,7 @@ import torch
 from torch import Tensor
 
 from mmvseg.utils.checkpoint_conversion import (read_source_checkpoint,
-                                               save_converted_checkpoint)
+                                                save_converted_checkpoint)
 
 BN_SUFFIXES = ('weight', 'bias', 'running_mean', 'running_var')
 TRACKED = 'num_batches_tracked'

@@ -8,8 +8,9 @@ Source layout: princeton-vl/RAFT ``core/raft.py`` ``RAFT(args)`` with
 through ``nn.DataParallel``, i.e. every key starts with ``module.``; e.g.
 ``raft-things.pth`` (Chairs -> Things) from the authors' ``models.zip``
 (:data:`RAFT_MODELS_URL`, from their ``download_models.sh``), the RAFT
-weights of FraunhoferIVI/SSP (methods.md §1.4). Keys without the
-prefix are accepted as well.
+weights that FraunhoferIVI/SSP loads for its consistency loss
+(``models/opt_flow.py``, ``RAFT_core/``). Keys without the prefix are
+accepted as well.
 
 Target: ``torchvision.models.optical_flow.raft_large`` (Teed & Deng, ECCV
 2020), loaded strictly by :class:`mmvseg.models.flow.RAFTFlow`
@@ -48,8 +49,8 @@ import torch
 from torch import Tensor
 
 from mmvseg.utils.checkpoint_conversion import (read_source_checkpoint,
-                                               rename_strict,
-                                               save_converted_checkpoint)
+                                                rename_strict,
+                                                save_converted_checkpoint)
 
 #: The authors' archive with raft-things.pth (download by hand).
 RAFT_MODELS_URL = ('https://dl.dropboxusercontent.com/s/4j4z58wuv8o0mfz/'

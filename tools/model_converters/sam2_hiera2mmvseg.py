@@ -7,13 +7,15 @@ whose ``model`` entry holds the whole SAM 2 state dict. Only the image
 encoder trunk (``image_encoder.trunk.*``, class ``Hiera`` of
 ``sam2/modeling/backbones/hieradet.py``) is kept; the neck
 (``image_encoder.neck.*``), memory attention / encoder, prompt encoder and
-mask decoder are dropped. The trunk keys are renamed with timm's own
+mask decoder are dropped (FraunhoferIVI/SSP ``models/image/models.py``
+likewise uses the trunk only). The trunk keys are renamed with timm's own
 ``checkpoint_filter_fn`` (``timm/models/hieradet_sam2.py``: strips the
 prefix, ``mlp.layers.0/1`` -> ``mlp.fc1/fc2``) and prefixed with
 ``backbone.trunk.model.`` (the timm ``features_only`` model inside
 :class:`mmvseg.models.backbones.hiera.SAM2Hiera`). Unlike the SSP repo (which
-loads with ``strict=False``), a missing, unexpected or mis-shaped trunk
-tensor is an error (methods.md §1.2).
+strips ``image_encoder.trunk.`` and loads with ``strict=False``, so that
+keys which do not match are ignored silently), a missing, unexpected or
+mis-shaped trunk tensor is an error.
 
 The output only holds the backbone; load it with
 ``backbone=dict(type='SAM2Hiera', init_cfg=dict(type='Pretrained',
@@ -36,8 +38,8 @@ from torch import Tensor
 
 from mmvseg.models.backbones.hiera import HIERA_ARCHS, TIMM_PREFIX, SAM2Hiera
 from mmvseg.utils.checkpoint_conversion import (read_source_checkpoint,
-                                               rename_strict,
-                                               save_converted_checkpoint)
+                                                rename_strict,
+                                                save_converted_checkpoint)
 
 SAM2_TRUNK_PREFIX = 'image_encoder.trunk.'
 TARGET_PREFIX = 'backbone.' + TIMM_PREFIX

@@ -1,7 +1,8 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
 """Convert a DINO, MAE or CatMAE ViT checkpoint to mmvseg's ViTPatchTokens.
 
-Sources (label_propagation.md A8):
+Sources (the ViT features of the DAVIS label-propagation evaluations of
+DINO, ``eval_video_segmentation.py``, and CatMAE, ``test_mae.py``):
 
 * ``dino``: ``facebookresearch/dino`` ``main_dino.py`` training checkpoints
   (the ``teacher`` state dict, keys ``backbone.*`` plus the DINO projection
@@ -36,11 +37,10 @@ from typing import Dict, Mapping, NamedTuple, Optional, Tuple
 import torch
 from torch import Tensor
 
-from mmvseg.models.backbones.vit_patch_tokens import (VIT_ARCHS,
-                                                      ViTPatchTokens)
+from mmvseg.models.backbones.vit_patch_tokens import VIT_ARCHS, ViTPatchTokens
 from mmvseg.utils.checkpoint_conversion import (read_source_checkpoint,
-                                               rename_strict,
-                                               save_converted_checkpoint)
+                                                rename_strict,
+                                                save_converted_checkpoint)
 
 
 class SourceLayout(NamedTuple):

@@ -1,7 +1,9 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
 """The stride-8 ResNet encoder of Contrastive Random Walk (CRW; Jabri et
 al., "Space-Time Correspondence as a Contrastive Random Walk", NeurIPS 2020)
-used for label propagation (label_propagation.md A6, A7, A10).
+used for label propagation, and the ResNet-50 encoders that CatMAE (minhoooo1/
+CatMAE ``downstream/davis2017-seg/code/utils/__init__.py`` ``make_encoder``)
+compares with it: 256 (ResNet-18) or 1024 (ResNet-50) channels at stride 8.
 
 Source: ajabri/videowalk ``code/resnet.py`` (``ResNet.modify``) and
 ``code/utils/__init__.py`` (``make_encoder``). The torchvision ResNet is
@@ -37,9 +39,11 @@ class CRWResNet(ResNet):
     ``padding_mode`` is set on every ``nn.Conv2d`` with non-zero padding
     after the network is built (the 7x7 stem conv and all 3x3 convs; the 1x1
     convs have none); the max pool keeps its own implicit -inf padding.
-    ``'reflect'`` reproduces videowalk model type ``scratch`` (CM ``crw``),
-    the weights of videowalk ``pretrained.pth``; ``'zeros'`` gives
-    ``scratch_zeropad`` / ``imagenet18`` and the ResNet-50 variants (A7).
+    ``'reflect'`` reproduces videowalk model type ``scratch`` (CatMAE's
+    ``crw``), the weights of videowalk ``pretrained.pth``; ``'zeros'`` gives
+    ``scratch_zeropad`` / ``imagenet18`` and CatMAE's ResNet-50 variants
+    (``imagenet50``, ``simsiam``, ``mocov2``, ``dino_r50``, ``vfs``), whose
+    Bottleneck layer3 gets stride 1 in its 3x3 conv and downsample.
 
     Config of the CRW encoder: ``dict(type='CRWResNet', depth=18,
     padding_mode='reflect')``; ResNet-50 (ImageNet, MoCo v2, SimSiam,

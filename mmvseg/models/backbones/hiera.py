@@ -1,9 +1,13 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
 """SAM2 Hiera image encoder trunk as an mmseg backbone, built with timm.
 
-The SSP image models use the Hiera trunk of SAM 2 (Ravi et al., 2024;
-``facebookresearch/sam2`` ``sam2/modeling/backbones/hieradet.py`` ``Hiera``)
-with its four stage outputs feeding an UPerNet head (methods.md §1.2). timm's
+The SSP image models (Vincent et al., "High Temporal Consistency through
+Semantic Similarity Propagation in Semi-Supervised Video Semantic Segmentation
+for Autonomous Flight", CVPR 2025; FraunhoferIVI/SSP ``models/image/hiera.py``
+and ``models/image/models.py`` ``HieraSamUpernetImageModel``) use the Hiera
+trunk of SAM 2 (Ravi et al., 2024; ``facebookresearch/sam2``
+``sam2/modeling/backbones/hieradet.py`` ``Hiera``) with all four stage
+outputs (strides 4, 8, 16, 32) feeding an UPerNet head. timm's
 ``timm/models/hieradet_sam2.py`` ``HieraDet`` is the same network (same
 hyper-parameters and, up to the MLP names, the same parameter names), so the
 backbone is a thin wrapper around
@@ -36,11 +40,13 @@ _POS_WINDOW = 8
 class SAM2Hiera(BaseModule):
     """SAM2 Hiera trunk returning the last block of each of its 4 stages.
 
-    Architecture (methods.md §1.2; ``timm`` ``sam2_hiera_small`` /
-    ``sam2_hiera_base_plus``): 7x7 stride-4 patch embedding, a global
-    position embedding resized bicubically to the token grid plus a tiled
-    8x8 window embedding, then windowed / global multi-scale attention blocks
-    with 2x2 query max-pooling at each stage change.
+    Architecture (``timm`` ``sam2_hiera_small`` / ``sam2_hiera_base_plus``,
+    as in FraunhoferIVI/SSP ``models/image/hiera.py``; the small trunk is
+    SSP's student, base-plus its KD teacher): 7x7 stride-4 patch embedding,
+    a global position embedding resized bicubically to the token grid plus a
+    tiled 8x8 window embedding, then windowed / global multi-scale attention
+    blocks with 2x2 query max-pooling at each stage change, where width and
+    number of heads double.
 
     ==================== ============ ==================== ==========
     arch                 blocks       channels             parameters

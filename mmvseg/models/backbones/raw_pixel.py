@@ -1,7 +1,9 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
-"""Weight-free raw-pixel features: the "raw pixels (Lab)" baseline of label
-propagation (label_propagation.md A10 grids; the propagation itself is
-ajabri/videowalk ``code/test.py``)."""
+"""Weight-free raw-pixel features: a "raw pixels (Lab)" baseline for label
+propagation on the feature grid of the stride-8 ResNet of the Contrastive
+Random Walk (Jabri et al., "Space-Time Correspondence as a Contrastive Random
+Walk", NeurIPS 2020); the propagation itself follows ajabri/videowalk
+``code/test.py``."""
 import math
 from typing import Sequence, Tuple
 
@@ -34,8 +36,11 @@ class RawPixelBackbone(BaseModule):
     ``F.adaptive_avg_pool2d``: for H, W multiples of ``stride`` these are the
     means of ``stride x stride`` blocks; otherwise the bins cover
     ``[floor(i H / h), ceil((i + 1) H / h))`` and stretch over the whole
-    frame like the bilinear label resizes of A3.5 and A13 (854 px -> 107
-    cells). The grid is the one of the stride-8 CRW ResNet (A10).
+    frame like the bilinear label resizes of ajabri/videowalk (frame-0
+    label to the grid in ``code/data/vos.py``, predictions back to the frame
+    in ``code/utils/test_utils.py`` ``dump_predictions``; 854 px -> 107
+    cells). The grid is the one of the stride-8 CRW ResNet (60 x 107 cells
+    for a 480 x 854 DAVIS frame).
 
     Args:
         color_space: ``'lab'`` (default) or ``'rgb'``.

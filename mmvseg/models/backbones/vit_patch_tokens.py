@@ -1,15 +1,19 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
 """Patch tokens of a plain ViT encoder (DINO, MAE, CatMAE) as a feature map.
 
-Feature extractor of the ViT rows of label_propagation.md A8 / A10: the
-encoder of ``facebookresearch/dino`` ``vision_transformer.py``
-(``VisionTransformer.get_intermediate_layers(x, n=1)[0]``), of
-``facebookresearch/mae`` ``models_mae.py`` and of ``minhoooo1/CatMAE``
-``downstream/davis2017-seg/code/models_mae.py``. All three are the ViT of
-Dosovitskiy et al. (ICLR 2021) with timm blocks; the modules here are timm's
-(``timm.models.vision_transformer.VisionTransformer``), so the parameter
-names are the ones of the three repositories and their checkpoints load after
-the prefix operations of ``tools/model_converters/vit2mmvseg.py``.
+Feature extractor of the ViT label-propagation baselines on DAVIS-2017
+(``facebookresearch/dino`` ``eval_video_segmentation.py``; CatMAE
+``downstream/davis2017-seg/code/test_mae.py``): ViT-S/16 and ViT-B/16 give a
+stride-16 grid (30 x 55 for CatMAE's 480 x 880 frames), ViT-S/8 a stride-8
+grid (60 x 110). It is the encoder of ``facebookresearch/dino``
+``vision_transformer.py`` (``VisionTransformer.get_intermediate_layers(x,
+n=1)[0]``), of ``facebookresearch/mae`` ``models_mae.py`` and of
+``minhoooo1/CatMAE`` ``downstream/davis2017-seg/code/models_mae.py``. All
+three are the ViT of Dosovitskiy et al. (ICLR 2021) with timm blocks; the
+modules here are timm's (``timm.models.vision_transformer.VisionTransformer``),
+so the parameter names are the ones of the three repositories and their
+checkpoints load after the prefix operations of
+``tools/model_converters/vit2mmvseg.py``.
 """
 import math
 from functools import partial
@@ -43,7 +47,7 @@ def interpolate_pos_embed(pos_embed: Tensor, grid_h: int,
     """Resize a CLS + square-grid position table to an ``h x w`` grid.
 
     The rule of DINO ``VisionTransformer.interpolate_pos_encoding`` (copied
-    verbatim by CatMAE, label_propagation.md A8): the patch entries, reshaped
+    verbatim by CatMAE ``models_mae.py``): the patch entries, reshaped
     row-major to (1, C, s, s), are resampled by ``F.interpolate(...,
     scale_factor=((h + 0.1) / s, (w + 0.1) / s), mode='bicubic')``
     (``align_corners=False``, no ``recompute_scale_factor``), so the
@@ -91,10 +95,11 @@ def interpolate_pos_embed(pos_embed: Tensor, grid_h: int,
 class ViTPatchTokens(BaseModule):
     """Final-LayerNorm patch tokens of a ViT, reshaped to a feature map.
 
-    Computation (label_propagation.md A8): patch embedding (conv with kernel
-    = stride = p), CLS token prepended, position table added (resized by
-    :func:`interpolate_pos_embed` for a grid other than the 224x224 one),
-    12 timm ``Block``s, final LayerNorm (eps 1e-6) on all tokens; the CLS
+    Computation (DINO ``vision_transformer.py``, CatMAE ``models_mae.py``):
+    patch embedding (conv with kernel = stride = p), CLS token prepended,
+    position table added (resized by :func:`interpolate_pos_embed` for a
+    grid other than the 224x224 one), 12 timm ``Block``s, final LayerNorm
+    (eps 1e-6) on all tokens; the CLS
     token is dropped and the ``(H / p) * (W / p)`` patch tokens are laid out
     row-major. This is DINO's ``get_intermediate_layers(x, n=1)[0][:, 1:]``
     and the output of CatMAE's ``MaskedAutoencoderViT.forward`` without CLS

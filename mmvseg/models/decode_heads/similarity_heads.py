@@ -1,11 +1,15 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
 """SSP similarity heads: per-pixel weights alpha of the previous output.
 
-FraunhoferIVI/SSP ``models/video/sim_layers.py`` (methods.md §1.3, config key
-``sim_op``): ``conv`` (trained, the paper's model), ``cossim`` and
-``constant`` (ablations). Every head maps the previous frame's features,
-already aligned to frame t, and frame t's features, both (N, C, h, w) at the
-same stride, to alpha (N, 1, h, w) in [0, 1].
+Semantic Similarity Propagation (Vincent et al., CVPR 2025) fuses logits as
+O_t = alpha * W_h(O_{t-1}) + (1 - alpha) * Z_t, with W_h the homography warp
+of the previous output and Z_t the image model's logits. The heads are those
+of FraunhoferIVI/SSP ``models/video/sim_layers.py``, chosen by the config key
+``video_model_cfg.sim_op`` of ``config/video/*.yaml``: ``conv`` (trained, the
+paper's model), ``cossim`` (``ablation_cossim.yaml``) and ``constant``
+(``ablation_interpolation.yaml``). Every head maps the previous frame's
+stride-4 features, already aligned to frame t, and frame t's features, both
+(N, C, h, w) at the same stride, to alpha (N, 1, h, w) in [0, 1].
 """
 import torch
 import torch.nn.functional as F

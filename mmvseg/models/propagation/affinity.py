@@ -1,31 +1,39 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
 """Exact memory-efficient top-k affinity of label propagation.
 
-Reference semantics (label_propagation.md A11): for a query cell q, the
-candidates are every cell of the *long-term* context slots (frame 0) and the
-cells p of the *short-term* slots with ``dist(p, q) < radius`` (Euclidean,
-strict, in feature cells). Scores are cosine similarities divided by the
-temperature; the ``topk`` largest are taken jointly over all candidates and
-weighted by a softmax over the selected values. This is the affinity of
-``mem_efficient_batched_affinity`` in ajabri/videowalk ``code/test.py`` /
-``code/utils/test_utils.py`` (the same code runs in CatMAE), where the
-radius restriction is an additive ``-1e10`` on a dense ``P x P`` mask.
+Reference semantics (label propagation of the Contrastive Random Walk,
+Jabri et al., NeurIPS 2020, as coded in ajabri/videowalk): for a query cell
+q, the candidates are every cell of the *long-term* context slots (frame 0)
+and the cells p of the *short-term* slots with ``dist(p, q) < radius``
+(Euclidean, strict, in feature cells). Scores are cosine similarities divided
+by the temperature; the ``topk`` largest are taken jointly over all
+candidates and weighted by a softmax over the selected values. This is the
+affinity of ``mem_efficient_batched_affinity`` in ajabri/videowalk
+``code/utils/test_utils.py``, called by ``code/test.py`` (the same code runs
+in CatMAE), where the radius restriction is an additive ``-1e10`` from a
+dense ``P x P`` mask (``MaskedAttention`` of ``code/utils/__init__.py``),
+added to the short-term slots before the division by T.
 
-Implementation (A14): instead of gathering all context features and scoring
-``(n + 1) * P`` candidates per query cell, query cells are processed in
-square tiles. For a tile, a short-term slot is scored only against the key
+Implementation (own, exact): instead of gathering all context features and
+scoring ``(n + 1) * P`` candidates per query cell, query cells are processed
+in square tiles. For a tile, a short-term slot is scored only against the key
 window that the disk can reach (tile grown by ``R = ceil(radius) - 1``
 cells, clipped to the grid), cells at ``dist >= radius`` are set to
 ``-inf``, and a per-slot top-k is taken; long-term slots are scored against
 the whole grid. The per-slot lists are merged by one more top-k, and only
 the k selected scores are divided by T (a positive division is monotone, so
 these are the values the reference selects after dividing all scores). This
-equals the joint top-k of the reference: masked entries of the reference are
-below every unmasked score, and an element of the joint top-k is always
-within the top-k of its own slot (A14 (a), (b)). Copies of one frame given
-as several slots remain separate candidates. Memory per tile is
-``O(tile^2 * P)`` for long-term slots and ``O(tile^2 * (tile + 2 R)^2)``
-for short-term slots, independent of the number of slots.
+equals the joint top-k of the reference: (a) masked entries of the reference
+score at most ``(1 - 1e10) / T``, below every unmasked score (cosines / T lie
+in [-1/T, 1/T]), and a long-term slot supplies P >= k unmasked candidates, so
+the reference never selects a masked entry; (b) an element of the joint
+top-k is always within the top-k of its own slot (otherwise k larger values
+of that slot would precede it), so merging per-slot lists recovers it. Copies
+of one frame given as several slots remain separate candidates: they tie,
+carry the same label, and the reference can pick the same key cell once per
+copy. Memory per tile is ``O(tile^2 * P)`` for long-term slots and
+``O(tile^2 * (tile + 2 R)^2)`` for short-term slots, independent of the
+number of slots.
 """
 import math
 from typing import List, Optional, Sequence, Tuple
@@ -106,18 +114,19 @@ def topk_affinity(query: Tensor,
                   radius: Optional[float] = None,
                   num_long_term: int = 1,
                   tile_size: int = 10) -> Tuple[Tensor, Tensor]:
-    """Top-k affinity of one query frame to its context slots (A11, A14).
+    """Top-k affinity of one query frame to its context slots.
 
     Args:
         query (Tensor): L2-normalised features of the query frame,
             (C, h, w), float32 or float64.
         context (Sequence[Tensor]): L2-normalised features of the S context
             slots, each (C, h, w) with the query's dtype and device; slots
-            ``0 .. num_long_term - 1`` are long-term (frame 0 in VW/CM), the
-            others short-term. Slots that are copies of the same frame are
-            separate candidates. Maps should be contiguous (a non-contiguous
-            map is copied once); beyond that only one key window
-            (C, (tile + 2R)^2) is copied at a time, never the whole context.
+            ``0 .. num_long_term - 1`` are long-term (frame 0 in videowalk
+            and CatMAE), the others short-term. Slots that are copies of the
+            same frame are separate candidates. Maps should be contiguous
+            (a non-contiguous map is copied once); beyond that only one key
+            window (C, (tile + 2R)^2) is copied at a time, never the whole
+            context.
         topk (int): number k of selected candidates per query cell.
         temperature (float): softmax temperature T (> 0); scores are
             cosine similarities / T.

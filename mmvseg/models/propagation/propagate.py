@@ -1,15 +1,18 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
-"""Sequential label propagation over one video (label_propagation.md A4,
-A12, A13).
+"""Sequential label propagation over one video.
 
-The algorithm of ajabri/videowalk ``code/test.py`` (``test``), which CatMAE
+The algorithm of the Contrastive Random Walk evaluation (Jabri et al.,
+NeurIPS 2020; ajabri/videowalk ``code/test.py``, ``test``), which CatMAE
 (minhoooo1/CatMAE ``downstream/davis2017-seg/code/test.py``,
 ``test_mae.py``) runs unchanged: every frame t >= 1 takes the top-k most
 similar cells of its context and averages their soft labels; the soft result
 is stored and becomes context for later frames. The context of frame t is
 frame 0 as long-term slot plus the previous ``num_context`` frames, where a
-frame index below 0 means frame 0 again (the left padding of A4: these copies
-carry frame 0's label and stay separate top-k candidates).
+frame index below 0 means frame 0 again: videowalk pads the frame list on
+the left with ``num_context`` copies of frame 0 (``code/data/vos.py``,
+``code/utils/test_utils.py`` ``context_index_bank``). These copies carry
+frame 0's label and stay separate top-k candidates, so for t <= n frame 0
+can be picked once per copy.
 """
 from collections import deque
 from typing import Deque, Optional, Tuple
@@ -49,7 +52,7 @@ def propagate_labels(feats: Tensor,
                      num_context: int,
                      normalize: bool = True,
                      tile_size: int = 10) -> Tensor:
-    """Propagate the soft label of frame 0 through a video (A4, A12).
+    """Propagate the soft label of frame 0 through a video.
 
     For t = 1 .. N-1 in order, the query frame t is matched with
     :func:`topk_affinity` against the context slots
@@ -65,8 +68,9 @@ def propagate_labels(feats: Tensor,
         feats (Tensor): backbone features of the N frames, (N, C, h, w),
             float32 (default) or float64; the result has this dtype/device.
         first_label (Tensor): soft label of frame 0 on the feature grid,
-            (L, h, w), probabilities per cell (channel 0 = background,
-            A3.5); cast to the dtype of ``feats``.
+            (L, h, w), probabilities per cell (channel 0 = background;
+            videowalk resizes the one-hot mask bilinearly, without
+            antialiasing, to the grid); cast to the dtype of ``feats``.
         temperature (float): softmax temperature T (> 0).
         topk (int): number k of selected candidates per cell.
         radius (float, optional): short-term slots only keep cells at a
@@ -74,7 +78,7 @@ def propagate_labels(feats: Tensor,
             restriction. Frame 0 as long-term slot is never restricted.
         num_context (int): number n of previous frames in the context.
         normalize (bool): L2-normalise each frame over channels (eps
-            1e-12, as VW/CM do after encoding, A9). Set False when
+            1e-12, as videowalk and CatMAE do after encoding). Set False when
             ``feats`` is already normalised. Defaults to True.
         tile_size (int): query tile side of :func:`topk_affinity` (speed
             and memory only).
@@ -121,7 +125,10 @@ def _normalized(feat: Tensor, normalize: bool) -> Tensor:
 
 
 def labels_to_ids(soft: Tensor, size: Tuple[int, int]) -> Tensor:
-    """Upsample a soft label map and take the arg-max channel (A13).
+    """Upsample a soft label map and take the arg-max channel.
+
+    As videowalk's ``dump_predictions`` (``code/utils/test_utils.py``):
+    ``cv2.resize`` of the soft map to the frame size, then ``np.argmax``.
 
     Args:
         soft (Tensor): soft labels (L, h, w), floating point.

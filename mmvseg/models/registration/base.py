@@ -1,5 +1,9 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
-"""Common interface of the global registration modules (methods.md §1.3).
+"""Common interface of the global registration modules.
+
+Semantic Similarity Propagation (Vincent et al., CVPR 2025; FraunhoferIVI/SSP
+``models/video/models_consistency.py``) aligns the previous output to the
+current frame with one global homography per frame pair.
 
 A registration module estimates the homography ``H_{t-1->t}`` that maps
 pixel coordinates of frame t-1 (source) to frame t (destination), in two
@@ -27,8 +31,9 @@ from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from torch import Tensor
 
-#: Smallest ``|det H|`` accepted from a fit (methods.md §1.3, mmvseg's
-#: choice: below it H is treated as degenerate).
+#: Smallest ``|det H|`` accepted from a fit (mmvseg's choice: below it H is
+#: treated as degenerate). kornia's RANSAC returns its all-zero initial 3x3
+#: matrix when it finds no model, which FraunhoferIVI/SSP does not handle.
 MIN_ABS_DET = 1e-8
 
 
@@ -88,7 +93,7 @@ def corner_distance(homography: Tensor, reference: Tensor,
 
 
 class BaseRegistration(BaseModule):
-    """Frame-to-frame homographies from per-frame descriptions (§1.3).
+    """Frame-to-frame homographies from per-frame descriptions.
 
     Subclasses implement :meth:`describe_frames` and either
     :meth:`register_pair` or the two stages it chains by default,

@@ -1,5 +1,5 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
-"""Global homography registration and homography warping (methods.md §1.3).
+"""Global homography registration and homography warping.
 
 ``HomographyRegistration`` estimates ``H_{t-1->t}`` with OpenCV keypoints as
 FraunhoferIVI/SSP ``compute_homo_cv`` (``data/video/video_dataset.py``): a
@@ -81,9 +81,10 @@ def warp_homography(x: Tensor,
                     homography: Tensor,
                     mode: str = 'bilinear',
                     padding: str = 'zeros') -> Tensor:
-    """W_h(x, M)(p) = sample of ``x`` at ``M^-1 p`` (methods.md §1.3).
+    """W_h(x, M)(p) = sample of ``x`` at ``M^-1 p``.
 
-    The sampling of FraunhoferIVI/SSP's
+    The sampling of FraunhoferIVI/SSP's ``warp`` / ``warp_batch``
+    (``models/video/models_consistency.py``), i.e. of
     ``kornia.geometry.transform.warp_perspective(x, M, dsize=(H, W),
     mode=mode, padding_mode=padding, align_corners=True)``: pixel centres at
     integer positions, values from outside the source read 0 (``'zeros'``)
@@ -153,7 +154,7 @@ class OpenCVFeatures(NamedTuple):
 
 @MODELS.register_module()
 class HomographyRegistration(BaseRegistration):
-    """Frame-to-frame homography from OpenCV keypoints (methods.md §1.3).
+    """Frame-to-frame homography from OpenCV keypoints.
 
     :meth:`describe_frames` computes keypoints and descriptors of each frame
     on its uint8 gray version (``cv2.COLOR_RGB2GRAY``). For each pair,
@@ -162,8 +163,9 @@ class HomographyRegistration(BaseRegistration):
     ORB/AKAZE) and Lowe's ratio test keeps a match when ``d1 < ratio * d2``;
     :meth:`estimate` fits ``H_{t-1->t}`` (source = frame t-1) with
     ``cv2.findHomography(src, dst, cv2.RANSAC, ransac_thresh)``. As
-    FraunhoferIVI/SSP ``compute_homo_cv`` (methods.md §1.3, "unused
-    alternative"), except that SIFT is matched exhaustively instead of with
+    FraunhoferIVI/SSP ``compute_homo_cv`` (``data/video/video_dataset.py``,
+    used when ``data_cfg.opencv_homos`` is true; all released configs set it
+    false), except that SIFT is matched exhaustively instead of with
     FLANN (exact and deterministic). Falls back to the identity, with a
     warning that gives the number of matches, when there are fewer than
     ``min_matches`` matches, RANSAC fails, or H is not finite or

@@ -1,11 +1,11 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
-"""``topk_affinity`` against a dense, unoptimised reference (spec A11, A14).
+"""``topk_affinity`` against a dense, unoptimised reference.
 
 The dense reference scores every (slot, key cell) pair, adds ``-1e10`` on
 the short-term slots where ``dist >= radius`` (dense ``P x P`` mask), divides
 by T, takes ``torch.topk`` jointly over the ``S * P`` candidates and a
-softmax over the selected values, as VW/CM's
-``mem_efficient_batched_affinity`` does.
+softmax over the selected values, as ``mem_efficient_batched_affinity`` of
+ajabri/videowalk ``code/utils/test_utils.py`` (also run by CatMAE) does.
 """
 import math
 from typing import List, Optional, Tuple
@@ -89,7 +89,8 @@ def test_equals_dense_float64(radius):
 
 
 def test_copies_of_frame0_stay_separate_candidates():
-    """Padded copies (A4) tie with frame 0; each copy is a candidate."""
+    """Padded copies of frame 0 (videowalk pads the context with them) tie
+    with frame 0; each copy is a candidate."""
     maps = random_maps(3, 16, 8, 11, seed=5)
     query, frame0, other = maps
     context = [frame0, frame0, frame0, other]

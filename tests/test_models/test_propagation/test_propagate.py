@@ -1,12 +1,13 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
-"""``propagate_labels`` against a dense, unoptimised reference (spec A12).
+"""``propagate_labels`` against a dense, unoptimised reference.
 
-The reference follows the pseudocode of A12 literally: the video is
-left-padded with n copies of frame 0 (features and labels), every query
-frame gathers all ``(n + 1) * P`` context candidates, adds a dense
-``-1e10`` radius mask on the short-term slots, divides by T, takes the joint
-``torch.topk`` and the softmax of the selected values, and stores the
-weighted soft label as context for the next frames.
+The reference restates the ``test`` loop of ajabri/videowalk
+``code/test.py`` literally: the video is left-padded with n copies of frame
+0 (features and labels), every query frame gathers all ``(n + 1) * P``
+context candidates, adds a dense ``-1e10`` radius mask on the short-term
+slots, divides by T, takes the joint ``torch.topk`` and the softmax of the
+selected values, and stores the weighted soft label as context for the next
+frames.
 """
 from typing import Optional
 
@@ -70,7 +71,8 @@ def drifting_video(num_frames: int, channels: int, h: int, w: int,
 def first_frame_label(num_labels: int, h: int, w: int,
                       dtype: torch.dtype = torch.float32,
                       seed: int = 0) -> Tensor:
-    """Soft one-hot label like A3.5 (bilinear downsampling of a mask)."""
+    """Soft one-hot label, as videowalk's bilinear downsampling of a mask
+    gives (channels sum to 1 per cell)."""
     gen = torch.Generator().manual_seed(seed)
     ids = torch.randint(0, num_labels, (h // 2 + 1, w // 2 + 1),
                         generator=gen)
