@@ -41,15 +41,18 @@ IMAGE_MODEL = ConfigDict(
     test_cfg=dict(mode='whole'))
 
 
-def make_clip(num_frames=3, labelled=(0, 1, 2), key=None, ref=None):
+def make_clip(num_frames=3, labelled=(0, 1, 2), key=None, ref=None,
+              size=(H, W)):
+    """A ``VideoSegDataSample`` of ``num_frames`` frames of ``size``, random
+    labels on the ``labelled`` positions."""
     frames = []
     for t in range(num_frames):
         frame = SegDataSample(metainfo=dict(
-            ori_shape=(H, W), img_shape=(H, W), pad_shape=(H, W),
+            ori_shape=size, img_shape=size, pad_shape=size,
             frame_id=t, video_id='toy', img_path=f'toy/{t}.png'))
         if t in labelled:
             frame.gt_sem_seg = PixelData(
-                data=torch.randint(0, K, (1, H, W)))
+                data=torch.randint(0, K, (1, *size)))
         frames.append(frame)
     key = list(range(num_frames)) if key is None else key
     sample = VideoSegDataSample(

@@ -1,7 +1,7 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
 """Batch clips (N, T, 3, H, W) with mmseg's own per-image preprocessing.
 
-design.md §3.5; openmmlab_anchors.md B5. The clips are flattened into N*T
+The clips are flattened into N*T
 frames, processed by :meth:`mmseg.models.SegDataPreProcessor.forward`
 (channel swap, normalisation, ``stack_batch`` padding and metainfo) and
 reshaped back, like mmdet's ``TrackDataPreprocessor`` but without

@@ -1,5 +1,5 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
-"""Optical-flow estimators behind one interface (design.md §4).
+"""Optical-flow estimators behind one interface.
 
 Every estimator maps two frame batches to the backward flow ``f_{t->s}``:
 
@@ -169,7 +169,7 @@ class RAFTFlow(BaseFlowEstimator):
         input_mode: ``'rgb255'`` feeds ``2 * x / 255 - 1`` as torchvision
             expects; ``'repo_normalized'`` feeds ImageNet-normalised RGB
             (``(x / 255 - mean) / std``) as FraunhoferIVI/SSP does
-            (methods.md §1.4).
+            (``utils/losses.py`` feeds RAFT its network inputs).
 
     Raises:
         ValueError: unknown variant or input mode.

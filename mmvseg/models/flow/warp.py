@@ -1,5 +1,5 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
-"""Backward warping with optical flow (design.md §4, methods.md §4.3).
+"""Backward warping with optical flow.
 
 Convention: ``flow`` is ``f_{t->s}`` on the grid of frame t, in pixels,
 channel 0 = x (columns), channel 1 = y (rows), and
@@ -10,7 +10,7 @@ The default (``legacy_grid=False``) interpolates in pixel units, so an integer
 flow moves values exactly (nearest and bilinear alike, on any size). This is
 the same sampling as ``grid_sample(align_corners=True)`` with the grid
 ``2 (x + u) / (W - 1) - 1`` but free of its float32 normalisation round trip,
-which can turn an exact integer into 1.9999998 (methods.md §4.3).
+which can turn an exact integer into 1.9999998.
 
 ``legacy_grid=True`` reproduces the warp of FraunhoferIVI/SSP
 (``models/opt_flow.py``) and VSPW ``TC_cal.py``: the same grid fed to

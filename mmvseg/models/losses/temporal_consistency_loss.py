@@ -10,8 +10,7 @@ from mmvseg.registry import MODELS
 class TemporalConsistencyLoss(nn.Module):
     """Flow-warped, photometrically weighted MSE between logits of t and t-1.
 
-    FraunhoferIVI/SSP ``utils/losses.py`` ``TempConstLoss`` (SSP paper,
-    CVPR 2025, §3.3): with ``f = f_{t->t-1}`` (flow on frame t's grid
+    FraunhoferIVI/SSP ``utils/losses.py`` ``TempConstLoss``: with ``f = f_{t->t-1}`` (flow on frame t's grid
     pointing into t-1),
 
         M   = exp(-| sum_c (x_t - W(x_{t-1}, f))_c |)      (N, 1, H, W)

@@ -1,10 +1,12 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
 """Training-free label propagation as a test-only mmseg segmentor.
 
-The algorithm of ajabri/videowalk ``code/test.py`` (run unchanged by CatMAE),
-specified in label_propagation.md A3 (frame-0 label), A4/A11-A14
-(propagation, :func:`mmvseg.models.propagation.propagate_labels`), A13
-(output) and A18; the OpenMMLab shape follows openmmlab_anchors.md B6/B7.
+The algorithm of ajabri/videowalk ``code/test.py`` (run unchanged by CatMAE,
+``test_mae.py``): the first-frame label as one-hot, the first frame kept as
+long-term memory next to the previous n frames, top-k affinity propagation
+(:func:`mmvseg.models.propagation.propagate_labels`), bilinear upsampling and
+argmax of the result. The OpenMMLab shape is a test-only segmentor, as
+mmdet's VIS/VOS models that segment a whole video in ``predict``.
 """
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -28,12 +30,12 @@ DEFAULT_TEST_CFG = dict(normalize=True, tile_size=10, chunk_size=5)
 
 
 def first_frame_one_hot(ids: Tensor) -> Tuple[Tensor, Tensor]:
-    """One-hot of the first-frame object ids, background included (A3).
+    """One-hot of the first-frame object ids, background included.
 
     Void (255) counts as background. Channel 0 is always the background
     (all zeros when frame 0 has none, which changes no prediction: a zero
     channel never wins the argmax); channels 1.. are the ids present, in
-    increasing order (A3.4: the order of VW/CM's colour sort for DAVIS ids).
+    increasing order (the order that videowalk's colour sort gives DAVIS ids).
 
     Args:
         ids (Tensor): (H, W) integer object ids of frame 0.
@@ -56,7 +58,7 @@ def first_frame_one_hot(ids: Tensor) -> Tuple[Tensor, Tensor]:
 
 
 def label_to_feature_grid(one_hot: Tensor, grid: Sequence[int]) -> Tensor:
-    """Downsample a frame-0 one-hot to the feature grid (A3.5).
+    """Downsample a frame-0 one-hot to the feature grid.
 
     ``cv2.resize(one_hot, (w, h))`` of VW/CM: bilinear, half-pixel centres
     (``align_corners=False``), no antialiasing, straight to ``(h, w)`` (for
@@ -101,31 +103,31 @@ def _parse_test_cfg(test_cfg: OptConfigType) -> Dict:
 class LabelPropagator(BaseSegmentor):
     """Semi-supervised VOS by label propagation on frozen features.
 
-    Test-only (openmmlab_anchors.md B7): ``predict`` takes one whole video
+    Test-only: ``predict`` takes one whole video
     and its first-frame annotation and segments every later frame:
 
     1. frame 0's ``gt_sem_seg`` (object ids, 255 void -> background) is
        one-hot encoded over background + the ids present
-       (:func:`first_frame_one_hot`, A3);
+       (:func:`first_frame_one_hot`);
     2. every frame is encoded by ``backbone`` (+ ``neck``), ``chunk_size``
        frames at a time, and feature map ``feat_index`` is kept: (T, C, h, w);
-    3. the one-hot is resized to (h, w) (:func:`label_to_feature_grid`,
-       A3.5) and propagated (:func:`propagate_labels`: L2-normalised
+    3. the one-hot is resized to (h, w) (:func:`label_to_feature_grid`)
+       and propagated (:func:`propagate_labels`: L2-normalised
        features, frame 0 as long-term memory, ``num_context`` previous
        frames within ``radius`` cells, top-``topk`` softmax at
-       ``temperature``, soft feedback; A4, A11-A14);
+       ``temperature``, soft feedback; videowalk ``code/test.py``);
     4. each soft map is upsampled bilinearly (half-pixel centres) to the
-       frame's ``ori_shape`` and arg-maxed (:func:`labels_to_ids`, A13);
+       frame's ``ori_shape`` and arg-maxed (:func:`labels_to_ids`);
        channels are mapped back to object ids.
 
     Every frame gets ``pred_sem_seg`` (1, H, W) int64 object ids (frame 0:
     its ground truth, void as background); no ``seg_logits`` are kept.
-    The result never holds an id absent from frame 0 (DAVIS rules, A19.12).
+    The result never holds an id absent from frame 0 (DAVIS rules).
 
     mmseg's ``postprocess_result`` and ``decode_head`` are not used: all
     resizes are bilinear with ``align_corners=False`` (attribute
     :attr:`align_corners`). The DAVIS pipeline keeps frames at their native
-    size (the VW protocol, A2.1), so features, labels and outputs refer to
+    size (videowalk's protocol), so features, labels and outputs refer to
     the same frame. If the pipeline resizes frames, the first-frame label
     (at original size) is resized straight to the feature grid and the
     predictions straight back to the original size (VW/CM instead resize the
@@ -147,7 +149,7 @@ class LabelPropagator(BaseSegmentor):
             limit), ``num_context`` (n); optional ``normalize`` (L2 over
             channels, default True), ``tile_size`` (10, speed/memory only)
             and ``chunk_size`` (frames per backbone call, 5). Presets:
-            label_propagation.md A15 (VW/CRW: T 0.05, k 10, r 12, n 20).
+            videowalk README (CRW: T 0.05, k 10, r 12, n 20).
         feat_index: which map of a tuple/list output to use (default: the
             last).
         data_preprocessor: usually ``VideoSegDataPreProcessor``.
@@ -159,7 +161,7 @@ class LabelPropagator(BaseSegmentor):
             ``chunk_size``.
     """
 
-    #: All resizes use half-pixel centres (VW/CM: ``cv2.resize``; A3.5, A13).
+    #: All resizes use half-pixel centres (videowalk/CatMAE: ``cv2.resize``).
     align_corners = False
 
     def __init__(self,

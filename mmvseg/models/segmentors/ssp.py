@@ -16,7 +16,10 @@ from .base_video import BaseVideoSegmentor
 
 @MODELS.register_module()
 class SSP(BaseVideoSegmentor):
-    """Semantic Similarity Propagation (CVPR 2025; methods.md §1.3-§1.4).
+    """Semantic Similarity Propagation ("High Temporal Consistency through
+    Semantic Similarity Propagation in Semi-Supervised Video Semantic
+    Segmentation for Autonomous Flight", CVPR 2025, arXiv 2503.15676; code:
+    FraunhoferIVI/SSP ``models/video/models_consistency.py``).
 
     A causal video model around a per-frame image model. For frame t with
     per-frame logits ``Z_t`` (N, K, H, W) and the previous output ``O_{t-1}``:
@@ -38,7 +41,7 @@ class SSP(BaseVideoSegmentor):
     and the loss is the decode head's loss on O_t (cross-entropy) plus
     ``loss_tc`` (``TemporalConsistencyLoss``) with flow f_{t->t-1}.
 
-    Ablations of methods.md §1.3 are config switches: ``sim_head`` type
+    The repository's ablations are config switches: ``sim_head`` type
     ``ConvSimilarityHead`` / ``CosineSimilarityHead`` /
     ``ConstantSimilarityHead(alpha=0.)`` (no interpolation), ``registration``
     method ``identity`` (no registration), ``loss_tc=None`` or

@@ -6,7 +6,8 @@ from mmvseg.models.flow import flow_warp, resize_flow, warp_features
 
 
 def _example_p1_and_flow():
-    """The 3x3 example of methods.md §4.4 (P1, u=+1 except u(1,1)=0.5)."""
+    """A 3x3 prediction P1 and flow u=+1 except u(1,1)=0.5 (the example
+    worked through for FraunhoferIVI/SSP ``utils/metrics.py``)."""
     p1 = torch.tensor([[0, 0, 0], [0, 0, 1], [2, 2, 2]]).float()[None, None]
     flow = torch.zeros(1, 2, 3, 3)
     flow[:, 0] = 1

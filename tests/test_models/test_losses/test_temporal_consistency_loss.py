@@ -10,7 +10,8 @@ from mmvseg.registry import MODELS
 
 
 def _example():
-    """methods.md §1.4: channel sums of x_t - x_{t-1} are (0, 1, -2)."""
+    """A hand-made case of ``TempConstLoss``: channel sums of x_t - x_{t-1}
+    are (0, 1, -2)."""
     frames_prev = torch.zeros(1, 3, 1, 3)
     frames_t = torch.tensor([[0., 1., -2.], [0., 0., 0.],
                              [0., 0., 0.]]).reshape(1, 3, 1, 3)

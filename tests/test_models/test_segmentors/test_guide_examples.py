@@ -1,0 +1,76 @@
+# Copyright (c) mmvseg contributors. All rights reserved.
+"""The examples of docs/en/advanced_guides/new_methods.md, run on a toy
+image model: a flow-based segmentor whose RAFT trains end to end."""
+import torch
+from toy_video_models import IMAGE_MODEL, make_clip
+
+from mmvseg.models.flow import warp_features
+from mmvseg.models.segmentors import BaseVideoSegmentor
+from mmvseg.registry import MODELS
+
+
+class FeatureFlowSegmentor(BaseVideoSegmentor):
+    """Key frames run the image model; other frames warp the previous
+    frame's head feature with flow and run only the classifier."""
+
+    def __init__(self, image_model, key_interval=8, **kwargs):
+        super().__init__(image_model, **kwargs)
+        self.key_interval = key_interval
+
+    def classify(self, feature, size):
+        return self.upsample_logits(self.decode_head.cls_seg(feature), size)
+
+    def predict_clip(self, frames, frame_samples):
+        for t in range(frames.shape[0]):
+            if t % self.key_interval == 0:
+                feature = self.head_feature(self.extract_feat(frames[t:t + 1]))
+            else:
+                flow = self.estimate_flow(frames[t:t + 1], frames[t - 1:t])
+                feature = warp_features(feature, flow)
+            yield self.classify(feature, frames.shape[2:])
+
+    def forward_train(self, inputs, data_samples):
+        key, ref = self.key_and_ref_index(data_samples)
+        frames, frames_prev = inputs[:, key[0]], inputs[:, ref[0]]
+        feats_prev = self.extract_feat(frames_prev)
+        feature = warp_features(self.head_feature(feats_prev),
+                                self.estimate_flow(frames, frames_prev))
+        return dict(
+            key_logits=self.classify(feature, frames.shape[2:]),
+            ref_feats=feats_prev,
+            key_samples=[sample[key[0]] for sample in data_samples])
+
+    def loss_by_outputs(self, outputs, data_samples):
+        return self.decode_losses(outputs['key_logits'], outputs['ref_feats'],
+                                  outputs['key_samples'])
+
+
+def build(**kwargs):
+    torch.manual_seed(0)
+    return MODELS.build(dict(
+        type=FeatureFlowSegmentor, image_model=IMAGE_MODEL, key_interval=2,
+        flow=dict(type='RAFTFlow', variant='small', num_flow_updates=2,
+                  trainable=True), **kwargs))
+
+
+def test_flow_segmentor_trains_its_flow_end_to_end():
+    model = build().train()
+    inputs = torch.rand(1, 2, 3, 128, 128) * 2 - 1
+    clip = make_clip(2, labelled=(1, ), key=[1], ref=[0], size=(128, 128))
+    losses = model.loss(inputs, [clip])
+    assert set(losses) == {'decode.loss_ce', 'decode.acc_seg'}
+    losses['decode.loss_ce'].backward()
+    assert all(p.grad is not None for p in model.flow.parameters())
+    assert all(p.grad is not None
+               for p in model.image_model.decode_head.parameters())
+
+
+def test_flow_segmentor_key_frames_are_the_image_model():
+    model = build().eval()
+    frames = torch.rand(3, 3, 128, 128) * 2 - 1
+    with torch.no_grad():
+        logits = list(model.predict_clip(frames, [None] * 3))
+        expected = model.encode_decode(frames[::2], [])
+    torch.testing.assert_close(logits[0], expected[:1])
+    torch.testing.assert_close(logits[2], expected[1:])
+    assert logits[1].shape == (1, 3, 128, 128)
