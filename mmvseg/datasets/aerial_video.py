@@ -3,7 +3,7 @@
 
 The UAVid-VDD and RuralScapes preparation of FraunhoferIVI/SSP
 (``process_dataset.sh``, ``tools/extract_frames_*.py``,
-``tools/organize_*.py``; methods.md §1.8) turns each source video into
+``tools/organize_*.py``) turns each source video into
 fixed-length *clips* of extracted frames, a few of them labelled::
 
     <root>/data/<clip>/origin/<frame>.png   frames
@@ -61,10 +61,12 @@ class AerialClipDataset(BaseVideoSegDataset):
     ``0..K-1`` and 255 (ignored), as written by the converters, so no label
     mapping is applied.
 
-    Training items (one per labelled frame, references at ``ref_offsets``
-    clamped to the clip) and test items (whole clips when ``clip_len`` is
-    None) are those of :class:`BaseVideoSegDataset`: the clip is the unit of
-    evaluation of FraunhoferIVI/SSP (methods.md §1.9).
+    Training items (one per labelled frame, or per frame with
+    ``key_frames='all'``; references at ``ref_offsets`` clamped to the clip)
+    and test items (whole clips when ``clip_len`` is None) are those of
+    :class:`BaseVideoSegDataset`: the clip is the unit of evaluation of
+    FraunhoferIVI/SSP (``eval/vis/video.py`` runs the video model over each
+    val clip from its first frame).
 
     Args:
         img_suffix: frame file suffix.

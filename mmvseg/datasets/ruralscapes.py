@@ -4,7 +4,7 @@
 Classes and colours: FraunhoferIVI/SSP ``data/datasets.py``
 (``RURALSCAPES``: ids 1..12 of the stored labels, i.e. train ids 0..11
 after ``convert_labels``; the colours are those of the dataset's label
-images; methods.md §1.8). The layout is written by
+images). The layout is written by
 ``tools/dataset_converters/ruralscapes.py``.
 """
 from mmvseg.registry import DATASETS
@@ -26,9 +26,11 @@ class RuralScapesDataset(AerialClipDataset):
     ``frame_id`` is the frame's index in the source video (multiples of 5,
     so consecutive frames of a clip are 5 video frames apart). A labelled
     frame can be a clip's first frame: its reference at offset -1 is then
-    clamped to itself (:class:`BaseVideoSegDataset`; the repository wraps to
-    the clip's last frame, methods.md §1.7). Unlabeled pixels (stored 0 by
-    the repository) are the ignore index 255.
+    clamped to itself (:class:`BaseVideoSegDataset`), whereas the
+    repository's video dataset (``data/video/video_dataset.py``, reference
+    ``adjacent_frames: [-1]`` in ``config/video/ssp_rural.yaml``) indexes
+    position -1 of the clip, which Python wraps to its last frame. Unlabeled
+    pixels (stored 0 by the repository) are the ignore index 255.
 
     Args:
         **kwargs: the arguments of :class:`AerialClipDataset`.

@@ -3,7 +3,7 @@
 
 Classes and colours: FraunhoferIVI/SSP ``data/datasets.py`` (``UAVID``:
 ids 1..8 of the stored labels, i.e. train ids 0..7 after
-``convert_labels``; methods.md §1.8). The layout is written by
+``convert_labels``). The layout is written by
 ``tools/dataset_converters/uavid_vdd.py``.
 """
 from mmvseg.registry import DATASETS

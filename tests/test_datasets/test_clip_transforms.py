@@ -1,5 +1,5 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
-"""Shared geometry and photometric jitter on clips (design.md §3.3)."""
+"""Shared geometry and photometric jitter on clips."""
 import copy
 
 import mmcv

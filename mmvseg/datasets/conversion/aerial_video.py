@@ -7,7 +7,7 @@ extraction, label writing, clip cutting, threads and the resumable run
 (markers and publishing through :class:`~.output.ClipOutput`). Each
 converter subclasses it with its dataset's rules (FraunhoferIVI/SSP
 ``process_dataset.sh``, ``tools/extract_frames_*.py``,
-``tools/organize_*.py``; methods.md §1.8). The layout written is the one
+``tools/organize_*.py``). The layout written is the one
 read by :class:`mmvseg.datasets.aerial_video.AerialClipDataset`.
 """
 import logging

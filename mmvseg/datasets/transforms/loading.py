@@ -1,5 +1,5 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
-"""Per-frame loaders that fail with the file named (design.md §8).
+"""Per-frame loaders that fail with the file named.
 
 Both are meant to run on one frame, e.g. inside mmcv's
 ``TransformBroadcaster``.

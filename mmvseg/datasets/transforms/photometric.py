@@ -2,8 +2,9 @@
 """Photometric distortion whose random draws can be shared by a clip.
 
 mmseg's ``PhotoMetricDistortion`` draws ``numpy.random`` inside each step, so
-``TransformBroadcaster(share_random_params=True)`` cannot share them
-(openmmlab_anchors.md B4, pitfall 3). Here every draw happens in one
+``TransformBroadcaster(share_random_params=True)`` cannot share them (it
+shares only the results of methods decorated with ``@cache_randomness``,
+``mmcv/transforms/wrappers.py``). Here every draw happens in one
 ``@cache_randomness`` method, as in mmdet's ``PhotoMetricDistortion``
 (``_random_flags``).
 """
