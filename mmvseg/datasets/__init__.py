@@ -2,7 +2,9 @@
 from .aerial_video import AerialClipDataset
 from .base_video_dataset import BaseVideoSegDataset
 from .camvid_video import CamVidVideoDataset, parse_camvid_name
+from .dataset_wrappers import TwoDomainDataset
 from .davis import DAVISDataset, davis_object_classes
+from .reference_offsets import RandomRefOffsets
 from .ruralscapes import RuralScapesDataset
 from .transforms import (LoadFrameFromFile, LoadVideoAnnotations,
                          PackVideoSegInputs, VideoFrameSample,
@@ -12,7 +14,7 @@ from .uavid_vdd import UAVidVDDDataset
 __all__ = [
     'AerialClipDataset', 'BaseVideoSegDataset', 'CamVidVideoDataset',
     'DAVISDataset', 'LoadFrameFromFile', 'LoadVideoAnnotations',
-    'PackVideoSegInputs', 'RuralScapesDataset', 'UAVidVDDDataset',
-    'VideoFrameSample', 'VideoPhotoMetricDistortion', 'davis_object_classes',
-    'parse_camvid_name'
+    'PackVideoSegInputs', 'RandomRefOffsets', 'RuralScapesDataset',
+    'TwoDomainDataset', 'UAVidVDDDataset', 'VideoFrameSample',
+    'VideoPhotoMetricDistortion', 'davis_object_classes', 'parse_camvid_name'
 ]

@@ -1,19 +1,24 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
 """Video datasets whose items are key frames with references or test clips.
 
-design.md §3.1; the layout of the items follows mmdet's video datasets
+The layout of the items follows mmdet's video datasets
 (``mmdet/datasets/base_video_dataset.py``), with the key-frame expansion of
-``TrackImgSampler`` moved into :meth:`BaseVideoSegDataset.load_data_list` so
-that mmengine's ``InfiniteSampler``/``DefaultSampler`` work unchanged.
+``TrackImgSampler`` (``mmdet/datasets/samplers/track_img_sampler.py``) moved
+into :meth:`BaseVideoSegDataset.load_data_list` so that mmengine's
+``InfiniteSampler``/``DefaultSampler`` work unchanged.
 """
 import os
 import os.path as osp
-from typing import List, Optional, Sequence
+from typing import List, Mapping, Optional, Sequence, Union
 
 import mmengine
 from mmseg.datasets import BaseSegDataset
 
 from mmvseg.registry import DATASETS
+from .reference_offsets import RandomRefOffsets, parse_ref_offsets
+
+#: The values of ``key_frames``.
+KEY_FRAME_MODES = ('labelled', 'all')
 
 
 @DATASETS.register_module()
@@ -36,16 +41,30 @@ class BaseVideoSegDataset(BaseSegDataset):
 
     :meth:`load_data_list` turns the videos into the dataset items:
 
-    - training (``test_mode=False``): one item per **labelled** frame (the key
-      frame) with ``T = 1 + len(ref_offsets)`` frames: the key frame and the
-      references at ``key + offset``. An index outside the video is **clamped**
-      to its first/last frame, so a reference may be the key frame itself (or
-      repeat another reference). Frames are ordered by offset, hence in
-      temporal order, and the key frame sits at the same position
-      (``number of negative offsets``) in every item::
+    - training (``test_mode=False``): one item per key frame with its
+      references at ``key + offset``. The key frames are the **labelled**
+      frames (``key_frames='labelled'``, the default) or **every** frame
+      (``key_frames='all'``; an unlabelled key frame has no ground truth, as
+      an unlabelled reference). An index outside the video is **clamped** to
+      its first/last frame, so a reference may be the key frame itself (or
+      repeat another reference)::
 
           dict(video_id=str, video_length=int, key_frame_index=int,
                frames=[frame_info] * T, key_frame_flags=[bool] * T)
+
+      With fixed ``ref_offsets`` (a sequence, the default) the item is built
+      once, ``T = 1 + len(ref_offsets)``, and its frames are ordered by
+      offset, hence in temporal order: the key frame sits at the same
+      position (the number of negative offsets) in every item. With random
+      ``ref_offsets`` (a dict, :class:`RandomRefOffsets`) ``num`` offsets are
+      drawn anew every time the item is loaded (:meth:`get_data_info`),
+      ``T = 1 + num``, and the frames are **the key frame first**, then the
+      references in temporal order (ascending offset): the drawn offsets may
+      fall on either side of the key frame, so temporal order would move the
+      key frame from item to item, while this order keeps it at position 0
+      in every item, as the segmentors require of all clips of a batch
+      (``BaseVideoSegmentor.key_and_ref_index``). ``frame_index`` of each
+      frame gives its time.
 
     - test (``test_mode=True``): every video cut into consecutive clips of at
       most ``clip_len`` frames (the last one may be shorter; ``None`` keeps
@@ -67,53 +86,80 @@ class BaseVideoSegDataset(BaseSegDataset):
     Only the local file system is supported (files are checked with
     :func:`os.path.isfile` at load time).
 
+    Examples:
+        ETC-style training items (Liu et al., ECCV 2020): every labelled
+        frame with one other frame of its video at an offset drawn from
+        {+3, +2, +1, -1, -2} at each load; TPS-style target-domain items
+        (Xing et al., ECCV 2022): every frame of unlabelled videos with the
+        two previous frames::
+
+            dict(type='BaseVideoSegDataset', ...,
+                 ref_offsets=dict(choices=[3, 2, 1, -1, -2], num=1))
+            dict(type='BaseVideoSegDataset', ..., ref_offsets=[-2, -1],
+                 key_frames='all', allow_unlabelled_videos=True)
+
     Args:
         ref_offsets: offsets of the reference frames from the key frame, in
             positions of the video's frame list (not ``frame_id`` units):
-            ``(-1,)`` is the previous listed frame; e.g. ``(-2, -1, 1)``.
-            Distinct non-zero ints; empty for single-frame items. Used in
-            training only.
+            ``(-1,)`` is the previous listed frame. Either fixed: distinct
+            non-zero ints, e.g. ``(-2, -1, 1)``, empty for single-frame
+            items; or random, drawn at each load: ``dict(choices=[...],
+            num=n)`` or ``dict(range=(low, high), num=n)`` (inclusive, 0
+            left out), see :class:`RandomRefOffsets`. Used in training only.
         clip_len: maximum number of frames of a test clip, ``None`` for whole
             videos. Used in test mode only.
+        key_frames: ``'labelled'`` (one training item per labelled frame) or
+            ``'all'`` (one per frame). Used in training only.
+        allow_unlabelled_videos: with ``key_frames='all'``, accept videos
+            without any labelled frame (e.g. the unlabelled target domain of
+            domain adaptation); False raises for such a video, which is
+            more often a wrong label path. Only valid with
+            ``key_frames='all'`` (with ``'labelled'`` such a video has no
+            key frame and adds no item, the rule of that mode).
         **kwargs: the arguments of :class:`mmseg.datasets.BaseSegDataset`
             (``ann_file``, ``data_root``, ``data_prefix``, ``img_suffix``,
             ``seg_map_suffix``, ``metainfo``, ``pipeline``, ``test_mode``,
             ``reduce_zero_label``, ...).
 
     Raises:
-        ValueError: bad ``ref_offsets``/``clip_len``; a video without frames
-            (the message names it); no video at all; no labelled frame in
-            training.
+        ValueError: bad ``ref_offsets``/``clip_len``/``key_frames``/
+            ``allow_unlabelled_videos``; a video without frames (the message
+            names it); no video at all; no labelled frame in training with
+            ``key_frames='labelled'``; with ``key_frames='all'``, a video
+            without labelled frames unless ``allow_unlabelled_videos``
+            (named).
         FileNotFoundError: a frame image or label named by the videos (or a
             video folder listed in ``ann_file``) is not on disk; the message
             names the file.
     """
 
     def __init__(self,
-                 ref_offsets: Sequence[int] = (-1, ),
+                 ref_offsets: Union[Sequence[int], Mapping] = (-1, ),
                  clip_len: Optional[int] = None,
+                 key_frames: str = 'labelled',
+                 allow_unlabelled_videos: bool = False,
                  **kwargs) -> None:
-        self.ref_offsets = self._check_ref_offsets(ref_offsets)
+        self.ref_offsets = parse_ref_offsets(ref_offsets)
         if clip_len is not None and (isinstance(clip_len, bool)
                                      or not isinstance(clip_len, int)
                                      or clip_len < 1):
             raise ValueError(
                 f'clip_len must be a positive int or None, got {clip_len!r}')
         self.clip_len = clip_len
-        super().__init__(**kwargs)
-
-    @staticmethod
-    def _check_ref_offsets(ref_offsets: Sequence[int]) -> tuple:
-        offsets = tuple(ref_offsets)
-        for offset in offsets:
-            if isinstance(offset, bool) or not isinstance(offset, int) \
-                    or offset == 0:
-                raise ValueError('ref_offsets must be non-zero ints, got '
-                                 f'{list(offsets)}')
-        if len(set(offsets)) != len(offsets):
+        if key_frames not in KEY_FRAME_MODES:
+            raise ValueError(f'key_frames must be one of {KEY_FRAME_MODES}, '
+                             f'got {key_frames!r}')
+        if not isinstance(allow_unlabelled_videos, bool):
+            raise ValueError('allow_unlabelled_videos must be a bool, got '
+                             f'{allow_unlabelled_videos!r}')
+        if allow_unlabelled_videos and key_frames != 'all':
             raise ValueError(
-                f'ref_offsets must be distinct, got {list(offsets)}')
-        return tuple(sorted(offsets))
+                "allow_unlabelled_videos=True needs key_frames='all' (with "
+                f'key_frames={key_frames!r} a video without labels has no '
+                'key frame and adds no item)')
+        self.key_frames = key_frames
+        self.allow_unlabelled_videos = allow_unlabelled_videos
+        super().__init__(**kwargs)
 
     @property
     def num_classes(self) -> Optional[int]:
@@ -238,23 +284,81 @@ class BaseVideoSegDataset(BaseSegDataset):
             video_length=len(video['frames']),
             num_classes=self.num_classes)
 
+    def _key_frame_indices(self, video: dict) -> List[int]:
+        """The key frames of ``video`` per ``key_frames``.
+
+        Raises:
+            ValueError: ``key_frames='all'``, no labelled frame in the video
+                and not ``allow_unlabelled_videos``.
+        """
+        frames = video['frames']
+        labelled = [
+            i for i, frame in enumerate(frames)
+            if frame.get('seg_map_path') is not None
+        ]
+        if self.key_frames == 'labelled':
+            return labelled
+        if not labelled and not self.allow_unlabelled_videos:
+            raise ValueError(
+                f'video "{video["video_id"]}" (first frame '
+                f'{frames[0]["img_path"]}) has no labelled frame; set '
+                'allow_unlabelled_videos=True to train on its frames without '
+                'ground truth')
+        return list(range(len(frames)))
+
     def _key_frame_items(self, video: dict) -> List[dict]:
-        """One item per labelled frame with its clamped references."""
+        """One item per key frame with its clamped references."""
         length = len(video['frames'])
-        offsets = sorted(self.ref_offsets + (0, ))
         items = []
-        for key, frame in enumerate(video['frames']):
-            if frame.get('seg_map_path') is None:
-                continue
-            indices = [min(max(key + o, 0), length - 1) for o in offsets]
-            items.append(
-                dict(
-                    video_id=str(video['video_id']),
-                    video_length=length,
-                    key_frame_index=key,
-                    frames=[self._frame_info(video, i) for i in indices],
-                    key_frame_flags=[o == 0 for o in offsets]))
+        for key in self._key_frame_indices(video):
+            item = dict(
+                video_id=str(video['video_id']),
+                video_length=length,
+                key_frame_index=key)
+            if isinstance(self.ref_offsets, RandomRefOffsets):
+                # the key frame and every candidate reference; the draw is
+                # made at each load by get_data_info
+                item.update(
+                    frames=[self._frame_info(video, key)],
+                    key_frame_flags=[True],
+                    ref_candidates=[
+                        self._frame_info(video, _clamp(key + o, length))
+                        for o in self.ref_offsets.candidates
+                    ])
+            else:
+                offsets = sorted(self.ref_offsets + (0, ))
+                item.update(
+                    frames=[
+                        self._frame_info(video, _clamp(key + o, length))
+                        for o in offsets
+                    ],
+                    key_frame_flags=[o == 0 for o in offsets])
+            items.append(item)
         return items
+
+    def get_data_info(self, idx: int) -> dict:
+        """Item ``idx`` (a fresh copy), its random references drawn now.
+
+        With random ``ref_offsets`` the stored item holds the key frame and
+        one reference per candidate offset (``ref_candidates``); here
+        ``num`` offsets are drawn (:meth:`RandomRefOffsets.draw`, NumPy's
+        global random state) and their references appended after the key
+        frame, so every load of the item (every epoch) draws again. Other
+        items are returned as stored.
+
+        Returns:
+            dict: the item described in the class docstring, plus mmengine's
+            ``sample_idx``.
+        """
+        info = super().get_data_info(idx)
+        candidates = info.pop('ref_candidates', None)
+        if candidates is None:
+            return info
+        by_offset = dict(zip(self.ref_offsets.candidates, candidates))
+        drawn = self.ref_offsets.draw()
+        info['frames'] += [by_offset[offset] for offset in drawn]
+        info['key_frame_flags'] += [False] * len(drawn)
+        return info
 
     def _clip_items(self, video: dict) -> List[dict]:
         """Consecutive clips of at most ``clip_len`` frames."""
@@ -273,3 +377,8 @@ class BaseVideoSegDataset(BaseSegDataset):
                 key_frame_flags=[True] * (min(start + step, length) - start))
             for clip_id, start in enumerate(range(0, length, step))
         ]
+
+
+def _clamp(index: int, length: int) -> int:
+    """``index`` clamped to the frames ``[0, length)`` of a video."""
+    return min(max(index, 0), length - 1)

@@ -2,6 +2,7 @@
 import os
 import os.path as osp
 
+import numpy as np
 import pytest
 
 from mmvseg.datasets import BaseVideoSegDataset
@@ -136,3 +137,123 @@ def test_bad_arguments(make_videos, build_dataset):
             build_dataset(root, ref_offsets=offsets)
     with pytest.raises(ValueError, match='clip_len'):
         build_dataset(root, clip_len=0, test_mode=True)
+
+
+def _items(dataset):
+    return [dataset.get_data_info(i) for i in range(len(dataset))]
+
+
+def test_all_frames_are_key_frames(make_videos, build_dataset):
+    root = make_videos({'v': (4, [1])})
+    assert len(build_dataset(root)) == 1  # key_frames='labelled'
+    items = _items(build_dataset(root, ref_offsets=[-1], key_frames='all'))
+    assert [it['key_frame_index'] for it in items] == [0, 1, 2, 3]
+    assert [_frame_indices(it) for it in items] == [[0, 0], [0, 1], [1, 2],
+                                                    [2, 3]]
+    assert all(it['key_frame_flags'] == [False, True] for it in items)
+    assert [it['frames'][1]['seg_map_path'] is None
+            for it in items] == [True, False, True, True]
+
+
+def test_videos_without_labels(make_videos, build_dataset):
+    root = make_videos({'labelled': (2, [0]), 'unlabelled': (3, [])})
+    # key_frames='labelled': the unlabelled video adds no item (as before)
+    assert len(build_dataset(root)) == 1
+    with pytest.raises(ValueError, match='"unlabelled".*allow_unlabelled'):
+        build_dataset(root, key_frames='all')
+    dataset = build_dataset(
+        root, key_frames='all', allow_unlabelled_videos=True)
+    assert [(it['video_id'], it['key_frame_index'])
+            for it in _items(dataset)] == [('labelled', 0), ('labelled', 1),
+                                           ('unlabelled', 0),
+                                           ('unlabelled', 1),
+                                           ('unlabelled', 2)]
+    with open(osp.join(root, 'target.txt'), 'w') as f:
+        f.write('unlabelled\n')
+    dataset = build_dataset(
+        root, ann_file='target.txt', key_frames='all',
+        allow_unlabelled_videos=True)
+    assert len(dataset) == 3
+    for item in _items(dataset):
+        assert all(f['seg_map_path'] is None for f in item['frames'])
+
+
+def test_bad_key_frame_arguments(make_videos, build_dataset):
+    root = make_videos({'v': (2, [0])})
+    with pytest.raises(ValueError, match='key_frames must be one of'):
+        build_dataset(root, key_frames='unlabelled')
+    with pytest.raises(ValueError, match="needs key_frames='all'"):
+        build_dataset(root, allow_unlabelled_videos=True)
+    with pytest.raises(ValueError, match='allow_unlabelled_videos must be'):
+        build_dataset(root, key_frames='all', allow_unlabelled_videos='yes')
+
+
+ETC_REFS = dict(choices=[3, 2, 1, -1, -2], num=1)
+
+
+def test_random_offsets_drawn_at_each_load(make_videos, build_dataset):
+    root = make_videos({'v': (6, [0, 3, 5])})
+    dataset = build_dataset(root, ref_offsets=ETC_REFS)
+    assert len(dataset) == 3
+    assert dataset.ref_offsets.candidates == (-2, -1, 1, 2, 3)
+    # clamped to [0, 5]: the possible references of keys 0, 3 and 5
+    expected = {0: {0, 1, 2, 3}, 3: {1, 2, 4, 5}, 5: {3, 4, 5}}
+    np.random.seed(0)
+    loads = [[dataset.get_data_info(i) for i in range(3)] for _ in range(60)]
+    for idx, key in enumerate((0, 3, 5)):
+        seen = set()
+        for items in loads:
+            item = items[idx]
+            assert set(item) == {
+                'video_id', 'video_length', 'key_frame_index', 'frames',
+                'key_frame_flags', 'sample_idx'
+            }
+            assert item['key_frame_index'] == key
+            assert item['key_frame_flags'] == [True, False]  # key first
+            key_frame, ref = item['frames']
+            assert key_frame['frame_index'] == key
+            assert key_frame['seg_map_path'] is not None
+            seen.add(ref['frame_index'])
+        assert seen == expected[key]
+    np.random.seed(0)
+    assert [_frame_indices(dataset.get_data_info(i)) for i in range(3)] == [
+        _frame_indices(item) for item in loads[0]
+    ]
+
+
+def test_random_offsets_several_references(make_videos, build_dataset):
+    root = make_videos({'v': (8, [4])})
+    dataset = build_dataset(
+        root, ref_offsets=dict(range=(-3, 3), num=3), key_frames='all')
+    np.random.seed(1)
+    for _ in range(20):
+        for item in _items(dataset):
+            key, *refs = _frame_indices(item)
+            assert item['key_frame_flags'] == [True, False, False, False]
+            assert key == item['key_frame_index']
+            assert refs == sorted(refs)  # references in temporal order
+            assert all(0 <= ref < 8 and abs(ref - key) <= 3 for ref in refs)
+
+
+def test_random_offsets_fresh_frames(make_videos, build_dataset):
+    root = make_videos({'v': (2, [0])})
+    for serialize_data in (True, False):
+        dataset = build_dataset(
+            root, ref_offsets=dict(choices=[-2, -1], num=2),
+            serialize_data=serialize_data)
+        # both references clamp to frame 0, the key frame itself
+        item = dataset.get_data_info(0)
+        assert _frame_indices(item) == [0, 0, 0]
+        frames = item['frames']
+        assert len({id(f) for f in frames}) == 3
+        assert len({id(f['seg_fields']) for f in frames}) == 3
+        frames[1]['seg_fields'].append('gt_seg_map')
+        assert dataset.get_data_info(0)['frames'][1]['seg_fields'] == []
+
+
+def test_random_offsets_unused_in_test_mode(make_videos, build_dataset):
+    root = make_videos({'v': (5, [2])})
+    dataset = build_dataset(
+        root, ref_offsets=ETC_REFS, clip_len=2, test_mode=True)
+    assert [_frame_indices(it) for it in _items(dataset)] == [[0, 1], [2, 3],
+                                                              [4]]

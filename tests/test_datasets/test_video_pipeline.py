@@ -8,6 +8,7 @@ from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.runner import Runner
 
+from mmvseg.models.segmentors.base_video import BaseVideoSegmentor
 from mmvseg.registry import MODELS
 from mmvseg.structures import VideoSegDataSample
 from mmvseg.utils.demo_data import generate_demo_camvid
@@ -116,3 +117,42 @@ def test_unlabelled_references_through_train_pipeline(make_videos,
             False, False, True, False]
         for sample in (first, second):
             assert len({f.flip for f in sample.video_data_samples}) == 1
+
+
+def test_random_references_keep_a_batch_consistent(make_videos,
+                                                   build_dataset):
+    """ETC-style items: the key frame first whatever side the draw falls."""
+    root = make_videos({'v': (8, [0, 4, 7])}, height=16, width=24)
+    pipeline = [
+        dict(type='VideoFrameSample'),
+        dict(
+            type='TransformBroadcaster',
+            share_random_params=True,
+            transforms=[
+                dict(type='LoadFrameFromFile'),
+                dict(type='LoadVideoAnnotations'),
+                dict(type='RandomCrop', crop_size=(12, 16)),
+                dict(type='RandomFlip', prob=0.5),
+            ]),
+        dict(type='PackVideoSegInputs'),
+    ]
+    dataset = build_dataset(
+        root,
+        ref_offsets=dict(choices=[3, 2, 1, -1, -2], num=1),
+        pipeline=pipeline)
+    preprocessor = MODELS.build(
+        dict(type='VideoSegDataPreProcessor', size=(12, 16)))
+    np.random.seed(0)
+    steps = set()
+    for _ in range(10):
+        batch = pseudo_collate([dataset[i] for i in range(3)])
+        out = preprocessor(batch, training=True)
+        assert out['inputs'].shape == (3, 2, 3, 12, 16)
+        samples = out['data_samples']
+        assert BaseVideoSegmentor.key_and_ref_index(samples) == ([0], [1])
+        for sample, key_index in zip(samples, (0, 4, 7)):
+            key, ref = sample.video_data_samples
+            assert key.frame_index == key_index and 'gt_sem_seg' in key
+            assert key.flip == ref.flip
+            steps.add(ref.frame_index - key.frame_index)
+    assert steps == {-2, -1, 0, 1, 2, 3}  # 0: clamped at a video end

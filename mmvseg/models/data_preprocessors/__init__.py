@@ -1,4 +1,5 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
+from .multi_branch_preprocessor import MultiBranchVideoDataPreProcessor
 from .video_data_preprocessor import VideoSegDataPreProcessor
 
-__all__ = ['VideoSegDataPreProcessor']
+__all__ = ['MultiBranchVideoDataPreProcessor', 'VideoSegDataPreProcessor']
