@@ -1,10 +1,13 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
 """DAVIS semi-supervised video object segmentation, one test item per video.
 
-Layout and rules: label_propagation.md A1 (DAVIS-2017 val), A3 (frame-0
-label), A19.10-11 (ids, order by name); the DAVIS-2016 fixture
-``shared/data/davis2016/README.md``; openmmlab_anchors.md B3/B7 (whole-video
-test items, ``DefaultSampler(shuffle=False, round_up=False)``, batch 1).
+The layout of the DAVIS-2017 release (``JPEGImages/480p/<video>/<frame>.jpg``,
+``Annotations/480p/<video>/<frame>.png`` palette PNGs of object ids,
+``ImageSets/2017/val.txt``) and of DAVIS-2016 (binary masks, 0/255), as
+read by davisvideochallenge/davis2017-evaluation ``davis2017/davis.py``;
+frames are ordered by file name and the first frame carries the objects to
+propagate. Each video is one test item, so a video is never split across
+ranks (``DefaultSampler(shuffle=False, round_up=False)``, batch 1).
 """
 import os.path as osp
 from typing import List, Optional, Tuple
