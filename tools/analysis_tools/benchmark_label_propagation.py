@@ -51,6 +51,7 @@ import tempfile
 import time
 from typing import Dict, List, Optional, Sequence, Tuple
 
+import mmengine
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -330,8 +331,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Optional[Dict]:
         agreement = compare(ours_file, dense_file)
     result = report(args, argv, dense, ours, agreement)
     if args.json:
-        with open(args.json, 'w') as f:
-            json.dump(result, f, indent=2)
+        mmengine.dump(result, args.json, file_format='json', indent=2)
     return result
 
 

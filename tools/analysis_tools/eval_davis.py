@@ -30,12 +30,12 @@ Example::
 with ``--per-frame`` ``per_frame``: ``{"<video>_<k>": {"frames", "J", "F"}}``.
 """
 import argparse
-import json
 import math
 import os
 import os.path as osp
 from typing import Any, Dict, List, Optional, Sequence
 
+import mmengine
 import numpy as np
 import torch
 from mmengine.structures import PixelData
@@ -206,8 +206,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
             for k, j, f in zip(entry['object_ids'], entry['J'], entry['F'])
         }
     if args.json:
-        with open(args.json, 'w') as f:
-            json.dump(report, f, indent=2)
+        mmengine.dump(report, args.json, file_format='json', indent=2)
     return report
 
 

@@ -28,12 +28,12 @@ and NaN as null. For ``vspw`` the scores are ``VC_<n>`` keys and each
 applied to that clip alone.
 """
 import argparse
-import json
 import math
 import os
 import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple
 
+import mmengine
 import torch
 from mmengine.structures import PixelData
 from mmengine.utils import ProgressBar
@@ -195,8 +195,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         warp_mode=info['TC_warp_mode'],
         flow=info['TC_flow'])
     if args.json:
-        with open(args.json, 'w') as f:
-            json.dump(report, f, indent=2)
+        mmengine.dump(report, args.json, file_format='json', indent=2)
     return report
 
 

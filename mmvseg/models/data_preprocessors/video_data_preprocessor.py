@@ -7,8 +7,7 @@ frames, processed by :meth:`mmseg.models.SegDataPreProcessor.forward`
 reshaped back, like mmdet's ``TrackDataPreprocessor`` but without
 re-implementing the padding.
 """
-from numbers import Number
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional
 
 import torch
 from mmseg.models import SegDataPreProcessor
@@ -59,27 +58,6 @@ class VideoSegDataPreProcessor(SegDataPreProcessor):
         ValueError: clips that are not 4-D (T, C, H, W), clips with different
             T, or a data sample whose frame count differs from its clip.
     """
-
-    def __init__(self,
-                 mean: Optional[Sequence[Number]] = None,
-                 std: Optional[Sequence[Number]] = None,
-                 size: Optional[tuple] = None,
-                 size_divisor: Optional[int] = None,
-                 pad_val: Number = 0,
-                 seg_pad_val: Number = 255,
-                 bgr_to_rgb: bool = False,
-                 rgb_to_bgr: bool = False,
-                 test_cfg: Optional[dict] = None) -> None:
-        super().__init__(
-            mean=mean,
-            std=std,
-            size=size,
-            size_divisor=size_divisor,
-            pad_val=pad_val,
-            seg_pad_val=seg_pad_val,
-            bgr_to_rgb=bgr_to_rgb,
-            rgb_to_bgr=rgb_to_bgr,
-            test_cfg=test_cfg)
 
     def denormalize(self, frames: torch.Tensor) -> torch.Tensor:
         """Undo the normalisation: network frames -> RGB in 0-255.

@@ -6,6 +6,7 @@ from mmvseg.models.flow import flow_warp
 from mmvseg.models.utils import imagenet_normalize
 from mmvseg.registry import MODELS
 
+
 @MODELS.register_module()
 class TemporalConsistencyLoss(nn.Module):
     """Flow-warped, photometrically weighted MSE between logits of t and t-1.

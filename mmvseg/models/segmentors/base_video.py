@@ -328,7 +328,8 @@ class BaseVideoSegmentor(BaseSegmentor):
         """
         if self.flow is None:
             raise RuntimeError(f'{type(self).__name__} has no flow estimator')
-        return self.flow(self.denormalize(frames_t), self.denormalize(frames_s))
+        return self.flow(
+            self.denormalize(frames_t), self.denormalize(frames_s))
 
     # ------------------------------------------------------------------ #
     # training

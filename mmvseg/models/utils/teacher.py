@@ -93,4 +93,3 @@ def build_teacher(model: Union[str, dict], checkpoint: str) -> nn.Module:
                            f'model: {error}') from error
     teacher.requires_grad_(False)
     return teacher.eval()
-

@@ -103,7 +103,8 @@ def test_teacher_from_a_config_file_and_a_video_checkpoint(tmp_path):
     config.write_text(
         "model = dict(type='EncoderDecoder',\n"
         "    backbone=dict(type='ESPNetEncoder', p=1, q=1),\n"
-        "    decode_head=dict(type='ESPNetHead', channels=5, num_classes=3))\n")
+        "    decode_head=dict(type='ESPNetHead', channels=5,\n"
+        "                     num_classes=3))\n")
     cfg = Config.fromfile(str(config))
     torch.manual_seed(1)
     video = MODELS.build(dict(type='VideoEncoderDecoder',

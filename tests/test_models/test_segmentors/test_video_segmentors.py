@@ -2,8 +2,8 @@
 import pytest
 import torch
 import torch.nn.functional as F
-from toy_video_models import IMAGE_MODEL, H, K, W, make_clip
 from torch import nn
+from toy_video_models import IMAGE_MODEL, H, K, W, make_clip
 
 from mmvseg.models.utils import imagenet_normalize
 from mmvseg.registry import MODELS
