@@ -1,26 +1,20 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
-# KD teacher on RuralScapes (methods.md §1.2, §1.5, §1.7; FraunhoferIVI/SSP
-# config/image/teacher_rural.yaml): the UAVid-VDD teacher of
+# KD teacher on RuralScapes (FraunhoferIVI/SSP
+# config/image/teacher_rural.yaml): the teacher of
 # upernet_hiera-bp_1xb4-250e-stop200e_uavid-1440x1440.py (SAM2 Hiera-B+ +
 # UPerHead(512), random 1440x1440 crops of the full-size ``data/`` frames,
 # evaluation at 1440x2560) with 12 classes, on RuralScapes
-# (../_base_/datasets/ruralscapes.py), trained with the cosine over 100
-# epochs stopped at 75
+# (../_base_/datasets/ruralscapes_1440x1440.py), trained with the cosine over
+# 100 epochs stopped at 75
 # (../_base_/schedules/schedule_adamw-cos_100e-stop75e.py).
-_base_ = ['./upernet_hiera-bp_1xb4-250e-stop200e_uavid-1440x1440.py']
-num_classes = 12
-image_model = dict(decode_head=dict(num_classes=num_classes))
-model = dict(image_model=image_model)
-# The values of ruralscapes.py and of the 100-epoch schedule, and the dict
-# fields the UAVid config's bases filled in with their own values.
-dataset_type = 'RuralScapesDataset'
-data_root = 'data/ruralscapes'
-train_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
-val_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
-test_dataloader = val_dataloader
-num_epochs = 100
-stop_epoch = 75
-param_scheduler = _base_.param_scheduler
-param_scheduler[1].update(
-    end=num_epochs, T_max=num_epochs - _base_.warmup_epochs)
-train_cfg = dict(max_epochs=stop_epoch, val_interval=25)
+_base_ = [
+    '../_base_/models/video_upernet_hiera-bp.py',
+    '../_base_/datasets/ruralscapes_1440x1440.py',
+    '../_base_/default_runtime_epoch.py',
+    '../_base_/schedules/schedule_adamw-cos_100e-stop75e.py'
+]
+data_preprocessor = dict(size=_base_.crop_size)
+model = dict(
+    data_preprocessor=data_preprocessor,
+    image_model=dict(decode_head=dict(num_classes=_base_.num_classes)))
+optim_wrapper = dict(optimizer=dict(lr=2.5e-5))

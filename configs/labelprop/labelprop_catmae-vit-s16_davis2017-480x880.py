@@ -1,8 +1,8 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
 # CatMAE ViT-S/16 (minhoooo1/CatMAE) with its DAVIS preset (T 0.7, k 8,
 # r 18, n 20) on the 480x880 copy of DAVIS-2017 val, scored against the
-# resized annotations (CatMAE protocol, label_propagation.md A2.2, A15).
-# Reported: J&F 62.5 (CatMAE README, A16). Weights:
+# resized annotations (CatMAE protocol, downstream/davis2017-seg/DAVIS.md).
+# Reported: J&F 62.5 (CatMAE README). Weights:
 #   python tools/model_converters/vit2mmvseg.py --source catmae --trusted \
 #       CATMAE_CHECKPOINT.pth checkpoints/catmae_vit-s16.pth
 #   python tools/test.py CONFIG checkpoints/catmae_vit-s16.pth

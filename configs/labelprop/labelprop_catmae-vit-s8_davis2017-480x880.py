@@ -1,8 +1,7 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
 # CatMAE ViT-S/8 with its own DAVIS preset (T 0.5, k 12, r 32, n 20; CatMAE
-# DAVIS.md) on the 480x880 copy of DAVIS-2017 val (CatMAE protocol,
-# label_propagation.md A2.2, A15). Grid 60x110. Reported: J&F 70.4 (CatMAE
-# README, A16). Weights:
+# DAVIS.md) on the 480x880 copy of DAVIS-2017 val (CatMAE protocol).
+# Grid 60x110. Reported: J&F 70.4 (CatMAE README). Weights:
 #   python tools/model_converters/vit2mmvseg.py --source catmae --trusted \
 #       CATMAE_CHECKPOINT.pth checkpoints/catmae_vit-s8.pth
 _base_ = './labelprop_catmae-vit-s16_davis2017-480x880.py'

@@ -1,7 +1,8 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
 # CRW ResNet-18 + the videowalk README preset at the native 480p size (the
-# VW protocol, label_propagation.md A2.1, A15). Reported: J&F 67.6 on
-# DAVIS-2017 val (A16). Weights: videowalk's pretrained.pth, converted with
+# protocol of ajabri/videowalk README.md). Reported: J&F 67.6 on DAVIS-2017
+# val (videowalk README). Weights: videowalk's pretrained.pth, converted
+# with
 #   python tools/model_converters/crw2mmvseg.py --trusted pretrained.pth \
 #       checkpoints/crw_r18_videowalk.pth
 #   python tools/test.py CONFIG checkpoints/crw_r18_videowalk.pth

@@ -1,7 +1,7 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
 # Label propagation on raw Lab colours (stride 8, no weights), videowalk
-# (CRW) preset of label_propagation.md A15: T 0.05, k 10, r 12, n 20, at the
-# native 480p size. Test only:
+# (CRW) preset of ajabri/videowalk README.md: T 0.05, k 10, r 12, n 20, at
+# the native 480p size. Test only:
 #   python tools/misc/save_init_checkpoint.py CONFIG work_dirs/lab_init.pth
 #   python tools/test.py CONFIG work_dirs/lab_init.pth
 _base_ = ['../_base_/datasets/davis.py', '../_base_/default_runtime.py']

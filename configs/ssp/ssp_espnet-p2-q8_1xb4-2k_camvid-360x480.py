@@ -1,4 +1,6 @@
-# SSP on the ESPNet CamVid image model (methods.md §1.3-§1.4).
+# SSP on the ESPNet CamVid image model (SSP of FraunhoferIVI/SSP
+# models/video/models_consistency.py ConsistencyWrapper, loss of
+# utils/losses.py TempConstLoss).
 # The image model keeps the author's weights and BatchNorm statistics
 # (frozen); SSP trains its similarity head on (t-1, t) pairs of the CamVid
 # train split (labelled frames 1 s apart) with CE + 0.5 * L_tc, and is tested

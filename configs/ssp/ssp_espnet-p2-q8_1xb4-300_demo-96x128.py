@@ -4,13 +4,40 @@
 # iterations; a few minutes on 2 CPU cores.
 _base_ = ['./ssp_espnet-p2-q8_1xb4-2k_camvid-360x480.py']
 data_root = 'data/demo'
-crop_size = (96, 128)
-# the CamVid pipelines, at the demo's frame size
-train_pipeline = _base_.train_pipeline
-train_pipeline[1]['transforms'][2]['scale'] = (128, 96)  # RandomResize
-train_pipeline[1]['transforms'][3]['crop_size'] = crop_size  # RandomCrop
-test_pipeline = _base_.test_pipeline
-test_pipeline[1]['transforms'][1]['scale'] = (128, 96)  # Resize (identity)
+# the CamVid pipelines (../_base_/datasets/camvid_video.py) at the demo's
+# frame size
+img_scale = (128, 96)  # (W, H)
+crop_size = (96, 128)  # (H, W)
+train_pipeline = [
+    dict(type='VideoFrameSample'),
+    dict(
+        type='TransformBroadcaster',
+        share_random_params=True,
+        transforms=[
+            dict(type='LoadFrameFromFile'),
+            dict(type='LoadVideoAnnotations'),
+            dict(
+                type='RandomResize',
+                scale=img_scale,
+                ratio_range=(0.75, 1.5),
+                keep_ratio=True),
+            dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=1.0),
+            dict(type='RandomFlip', prob=0.5),
+            dict(type='VideoPhotoMetricDistortion'),
+        ]),
+    dict(type='PackVideoSegInputs'),
+]
+test_pipeline = [
+    dict(type='VideoFrameSample'),
+    dict(
+        type='TransformBroadcaster',
+        transforms=[
+            dict(type='LoadFrameFromFile'),
+            dict(type='Resize', scale=img_scale, keep_ratio=True),
+            dict(type='LoadVideoAnnotations'),
+        ]),
+    dict(type='PackVideoSegInputs'),
+]
 model = dict(
     data_preprocessor=dict(size=crop_size),
     image_model=dict(init_cfg=None),

@@ -11,11 +11,10 @@ random files in the layouts the configs read: SAM 2 (original
 ``image_encoder.trunk.*`` layout, converted by
 ``tools/model_converters/sam2_hiera2mmvseg.py``), DISK (``{'extractor':
 ...}``), LightGlue (legacy ``self_attn.<i>`` keys) and RAFT (torchvision
-layout). ``ssp_hiera-s_uavid.py`` goes through ``tools/train.py`` and
+layout). The full SSP on UAVid goes through ``tools/train.py`` and
 ``tools/test.py``; the other configs run in-process with
 ``Runner.from_cfg``. The schedules are checked against the closed-form
-learning-rate factor of FraunhoferIVI/SSP ``utils/schedulers.py``
-(methods.md §1.7).
+learning-rate factor of FraunhoferIVI/SSP ``utils/schedulers.py``.
 """
 import copy
 import functools
@@ -53,19 +52,24 @@ TEACHER_UAVID = HIERA + \
 TEACHER_RURAL = HIERA + \
     'upernet_hiera-bp_1xb4-100e-stop75e_ruralscapes-1440x1440.py'
 UNTRAINED = HIERA + 'upernet_hiera-s_untrained_uavid-736x1280.py'
-SSP_UAVID = SSP + 'ssp_hiera-s_uavid.py'
-SSP_RURAL = SSP + 'ssp_hiera-s_ruralscapes.py'
-# ablation / lambda config -> the only flattened keys it may change
-ABLATIONS = {
-    'ssp_hiera-s_uavid_cossim.py': ('model.sim_head.', ),
-    'ssp_hiera-s_uavid_no-registration.py': ('model.registration.', ),
-    'ssp_hiera-s_uavid_no-interpolation.py': ('model.sim_head.', ),
-    'ssp_hiera-s_uavid_no-tc-loss.py': ('model.loss_tc', ),
-    'ssp_hiera-s_uavid_untrained-image.py':
+SSP_UAVID = SSP + 'ssp_hiera-s_1xb4-250e-stop200e_uavid-736x736.py'
+SSP_RURAL = SSP + 'ssp_hiera-s_1xb4-100e-stop75e_ruralscapes-736x736.py'
+# ablation / lambda variant of the UAVid SSP config -> the only flattened keys
+# it may change
+SWITCHES = {
+    'cossim': ('model.sim_head.', ),
+    'no-registration': ('model.registration.', ),
+    'no-interpolation': ('model.sim_head.', ),
+    'no-tc-loss': ('model.loss_tc', ),
+    'untrained-image':
     ('image_model_checkpoint', 'model.image_model.init_cfg.checkpoint'),
-    'ssp_hiera-s_uavid_lambda-0.2.py': ('model.loss_tc.loss_weight', ),
-    'ssp_hiera-s_uavid_lambda-0.35.py': ('model.loss_tc.loss_weight', ),
-    'ssp_hiera-s_uavid_lambda-0.65.py': ('model.loss_tc.loss_weight', ),
+    'lambda-0.2': ('model.loss_tc.loss_weight', ),
+    'lambda-0.35': ('model.loss_tc.loss_weight', ),
+    'lambda-0.65': ('model.loss_tc.loss_weight', ),
+}
+ABLATIONS = {
+    f'ssp-{variant}_hiera-s_1xb4-250e-stop200e_uavid-736x736.py': keys
+    for variant, keys in SWITCHES.items()
 }
 # frame sizes (H, W) of the fake converted copies; training crops of the
 # video models (RAFT needs >= 128 px) and of the teachers
@@ -329,7 +333,7 @@ def _run(args):
 
 def test_ssp_train_and_test_cli(uavid_root, weights, image_checkpoint,
                                 tmp_path):
-    """tools/train.py then tools/test.py on ssp_hiera-s_uavid.py: SSP
+    """tools/train.py then tools/test.py on the UAVid SSP config: SSP
     trained from the image-model checkpoint, saved, reloaded, scored."""
     ckpt_path, ckpt_state = image_checkpoint
     options = tiny_overrides(
@@ -434,7 +438,7 @@ def test_ssp(path, root, weights, image_checkpoint, tmp_path, request):
     else:
         losses_tc, _ = scalars['train/loss_tc'].data
         assert len(losses_tc) == 2 and np.isfinite(losses_tc).all()
-        match = re.search(r'lambda-([\d.]+)\.py$', path)
+        match = re.search(r'ssp-lambda-([\d.]+)_', path)
         assert model.loss_tc.loss_weight == \
             (float(match.group(1)) if match else 0.5)
     assert model.logits_upsample == 'bicubic' and model.feature_index == 0
@@ -486,7 +490,8 @@ def test_dataset_variants_differ_only_in_dataset_and_schedule():
 
 
 def test_paper_settings():
-    """The numbers of methods.md §1.7 / §1.3 in the configs."""
+    """The paper's training settings (FraunhoferIVI/SSP config/image/*.yaml,
+    config/video/*.yaml) in the configs."""
     expected = {
         IMAGE_UAVID: (2.5e-5, 200, (736, 1280), 'data_1280x736', []),
         IMAGE_RURAL: (2.5e-5, 75, (736, 1280), 'data_1280x736', []),
@@ -532,8 +537,7 @@ def test_paper_settings():
 
 # --------------------------------------------------------------------- #
 def _repo_factor(step, warmup, total, start=1e-4, final=1e-4):
-    """FraunhoferIVI/SSP utils/schedulers.py, per iteration (methods.md
-    §1.7)."""
+    """FraunhoferIVI/SSP utils/schedulers.py, per iteration."""
     if step < warmup:
         return start + step / warmup * (1 - start)
     return max(final, final + (1 - final) * 0.5 *

@@ -10,7 +10,8 @@ import pytest
 from script_loader import REPO_ROOT, load_script
 
 tool = load_script('tools', 'analysis_tools', 'registration_agreement.py')
-CONFIG = osp.join(REPO_ROOT, 'configs', 'ssp', 'ssp_hiera-s_uavid.py')
+CONFIG = osp.join(REPO_ROOT, 'configs', 'ssp',
+                  'ssp_hiera-s_1xb4-250e-stop200e_uavid-736x736.py')
 SIFT = [
     '--cfg-options', 'model.registration._delete_=True',
     'model.registration.type=HomographyRegistration',

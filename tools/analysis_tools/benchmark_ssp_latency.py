@@ -29,9 +29,11 @@ model is taken from the medians of the same run.
 Examples::
 
     python tools/analysis_tools/benchmark_ssp_latency.py \\
-        configs/ssp/ssp_hiera-s_uavid.py --size 736 1280 --frames 12
+        configs/ssp/ssp_hiera-s_1xb4-250e-stop200e_uavid-736x736.py \\
+        --size 736 1280 --frames 12
     python tools/analysis_tools/benchmark_ssp_latency.py \\
-        configs/ssp/ssp_hiera-s_uavid.py --size 224 384 --device cpu \\
+        configs/ssp/ssp_hiera-s_1xb4-250e-stop200e_uavid-736x736.py \\
+        --size 224 384 --device cpu \\
         --cfg-options model.registration.type=HomographyRegistration \\
         model.registration.method=sift
 """

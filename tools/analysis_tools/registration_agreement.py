@@ -17,7 +17,8 @@ propagates.
 Example (SIFT on the DAVIS-2016 frames)::
 
     python tools/analysis_tools/registration_agreement.py \\
-        configs/ssp/ssp_hiera-s_uavid.py data/davis2016/JPEGImages/480p/* \\
+        configs/ssp/ssp_hiera-s_1xb4-250e-stop200e_uavid-736x736.py \\
+        data/davis2016/JPEGImages/480p/* \\
         --scales 0.5 0.25 --pairs 10 --cfg-options \\
         model.registration._delete_=True \\
         model.registration.type=HomographyRegistration \\

@@ -7,6 +7,7 @@
 # synthetic copy of this layout).
 dataset_type = 'CamVidVideoDataset'
 data_root = 'data/camvid'
+img_scale = (480, 360)  # (W, H) of the CamVid frames
 crop_size = (360, 480)  # (H, W)
 train_pipeline = [
     dict(type='VideoFrameSample'),
@@ -18,7 +19,7 @@ train_pipeline = [
             dict(type='LoadVideoAnnotations'),
             dict(
                 type='RandomResize',
-                scale=(480, 360),
+                scale=img_scale,
                 ratio_range=(0.75, 1.5),
                 keep_ratio=True),
             dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=1.0),
@@ -33,7 +34,7 @@ test_pipeline = [
         type='TransformBroadcaster',
         transforms=[
             dict(type='LoadFrameFromFile'),
-            dict(type='Resize', scale=(480, 360), keep_ratio=True),
+            dict(type='Resize', scale=img_scale, keep_ratio=True),
             # after Resize: ground truth stays at the original size
             dict(type='LoadVideoAnnotations'),
         ]),
@@ -64,7 +65,8 @@ val_dataloader = dict(
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
 # Clip-level evaluation: mIoU on the labelled frames, and temporal consistency
-# with the FraunhoferIVI/SSP protocol (methods.md §4.4) on OpenCV DIS flow.
+# as FraunhoferIVI/SSP utils/metrics.py temporal_consistency computes it
+# (protocol 'ssp') on OpenCV DIS flow.
 val_evaluator = [
     dict(type='VideoIoUMetric', iou_metrics=['mIoU']),
     dict(type='TemporalConsistencyMetric', protocol='ssp',

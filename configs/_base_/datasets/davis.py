@@ -1,8 +1,9 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
 # DAVIS-2017 val for semi-supervised VOS (test only); see DAVISDataset.
 # One item per whole video at native size (480p, no resize: the videowalk
-# protocol, label_propagation.md A2.1); frame 0's annotation seeds the
-# propagation, the others are scored by DAVISMetric (J&F).
+# protocol, ajabri/videowalk README.md ``--cropSize -1``); frame 0's
+# annotation seeds the propagation, the others are scored by DAVISMetric
+# (J&F).
 # ``data_root`` is relative to the working directory: link the data there
 # (``ln -s /path/to/DAVIS data/DAVIS``) or override it, e.g.
 # ``--cfg-options test_dataloader.dataset.data_root=PATH``.

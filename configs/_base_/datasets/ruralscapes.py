@@ -4,14 +4,17 @@
 # the data with
 #   python tools/dataset_converters/ruralscapes.py Ruralscapes.zip \
 #       -o data/ruralscapes
-# Everything else as uavid_vdd.py: the converter's 1280x736 copy, the video
-# models' 736x736 crops and augmentation, evaluation on whole val clips
-# (mIoU over all labelled frames of each clip) and the metrics. A labelled
-# first frame of a clip gets itself as its reference at offset -1 (clamped;
-# the repository wraps to the clip's last frame, methods.md §1.7).
+# Everything else as uavid_vdd.py: the converter's 1280x736 copy, the
+# augmentation of the video and image models, the loaders, evaluation on
+# whole val clips (mIoU over all labelled frames of each clip) and the
+# metrics. A labelled first frame of a clip gets itself as its reference at
+# offset -1 (clamped; the repository's index arithmetic,
+# FraunhoferIVI/SSP data/video/video_dataset.py, wraps to the clip's last
+# frame).
 _base_ = ['./uavid_vdd.py']
 dataset_type = 'RuralScapesDataset'
 data_root = 'data/ruralscapes'
+num_classes = 12
 train_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
 val_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
 test_dataloader = val_dataloader

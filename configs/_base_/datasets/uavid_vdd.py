@@ -7,19 +7,27 @@
 # ``--cfg-options train_dataloader.dataset.data_root=PATH`` etc.).
 # Frames and labels are read from the converter's 1280x736 copy
 # (``data_1280x736/``: the 2560x1440 frames Pillow-bilinear resized, the labels
-# Pillow-nearest resized, exactly what FraunhoferIVI/SSP feeds its networks),
-# so training and evaluation run at 736x1280 (methods.md §1.7, §1.9) and the
-# pipelines need no resize.
+# Pillow-nearest resized, exactly what FraunhoferIVI/SSP feeds its networks,
+# data/dataset_utils.py), so training and evaluation run at 736x1280 and the
+# pipelines need no resize. The loaders, augmentation and evaluation are those
+# of the repository's paper configs, for all models trained on this data.
 dataset_type = 'UAVidVDDDataset'
 data_root = 'data/UAVid'
 data_prefix = dict(img_path='data_1280x736', seg_map_path='data_1280x736')
-# (H, W) training crop of the video models (SSP, KD-SSP, DFF, NetWarp, TCB);
-# image models train on the full 736x1280 frame (methods.md §1.7).
+num_classes = 8
+# (H, W) of the data_1280x736 frames: the image models train on whole frames
+# (FraunhoferIVI/SSP config/image/base_uavid.yaml)
+image_size = (736, 1280)
+# (H, W) training crop of the video models (SSP, KD-SSP, DFF, NetWarp, TCB;
+# config/video/ssp_uavid.yaml)
 crop_size = (736, 736)
-# VideoRandomScaleCrop(0.75, scales=[1.1, ..., 1.4]) of the repository: with
-# probability 1/4 the frame keeps its size, else one of the seven scales
-# (int(side * s), as the repository) is drawn uniformly; RandomChoiceResize
-# draws uniformly, hence 7 copies of the identity and 3 of each scale.
+# Video models: the repository's video augmentation (data/dataset_utils.py
+# get_transforms('video'), data/utils/images_transforms.py), the same random
+# parameters for all frames of a clip. VideoRandomScaleCrop(0.75,
+# scales=[1.1, ..., 1.4]): with probability 1/4 the frame keeps its size,
+# else one of the seven scales (int(side * s), as the repository) is drawn
+# uniformly; RandomChoiceResize draws uniformly, hence 7 copies of the
+# identity and 3 of each scale.
 scale_factors = [1.1, 1.15, 1.2, 1.25, 1.3, 1.35, 1.4]
 train_scales = [(1280, 736)] * 7 + [(int(1280 * s), int(736 * s))
                                     for s in scale_factors for _ in range(3)]
@@ -42,8 +50,26 @@ train_pipeline = [
         ]),
     dict(type='PackVideoSegInputs'),
 ]
-# Evaluation (methods.md §1.9): whole val clips from their first frame, at
-# 736x1280, no crop; mIoU on the labelled (last) frame of each clip.
+# Image models (with ``ref_offsets=[]``: the labelled frames alone): the
+# repository's image augmentation (albumentations in data/dataset_utils.py
+# get_transforms('image'): flip, perspective / shift-scale-rotate, colour,
+# noise) approximated with flip and photometric distortion on the full frame.
+image_train_pipeline = [
+    dict(type='VideoFrameSample'),
+    dict(
+        type='TransformBroadcaster',
+        share_random_params=True,
+        transforms=[
+            dict(type='LoadFrameFromFile'),
+            dict(type='LoadVideoAnnotations'),
+            dict(type='RandomFlip', prob=0.5),
+            dict(type='VideoPhotoMetricDistortion'),
+        ]),
+    dict(type='PackVideoSegInputs'),
+]
+# Evaluation as FraunhoferIVI/SSP eval/vis/video.py: whole val clips from
+# their first frame, at 736x1280, no crop; mIoU on the labelled (last) frame
+# of each clip.
 test_pipeline = [
     dict(type='VideoFrameSample'),
     dict(
@@ -54,11 +80,17 @@ test_pipeline = [
         ]),
     dict(type='PackVideoSegInputs'),
 ]
+# (t-1, t) pairs with t labelled; for the epoch-based schedules
+# (../schedules/schedule_adamw-cos_*.py) one epoch = every labelled frame
+# once, shuffled, incomplete last batch dropped (FraunhoferIVI/SSP
+# training/train_video.py, training/train_image.py: DataLoader(shuffle=True,
+# drop_last=True)).
 train_dataloader = dict(
     batch_size=4,
     num_workers=4,
     persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    drop_last=True,
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
@@ -81,13 +113,21 @@ val_dataloader = dict(
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
 # Clip-level evaluation: mIoU over the labelled frames of all val clips, and
-# temporal consistency with the FraunhoferIVI/SSP protocol (methods.md §4.4)
-# on OpenCV DIS flow. The paper's numbers use RAFT-large, 20 iterations:
-# flow=dict(type='RAFTFlow', variant='large', checkpoint=PATH,
-#           num_flow_updates=20).
+# temporal consistency as FraunhoferIVI/SSP utils/metrics.py
+# temporal_consistency computes it (protocol 'ssp') on RAFT-large flow, 20
+# updates, ImageNet-normalised inputs. RAFT weights: torchvision's raft_large
+# layout (tools/model_converters/raft2torchvision.py raft-things.pth, or
+# torchvision's Raft_Large_Weights.C_T_V1 file); without them use OpenCV DIS
+# flow: flow=dict(type='DISFlow').
+raft_checkpoint = 'checkpoints/raft_large_things.pth'
+raft = dict(
+    type='RAFTFlow',
+    variant='large',
+    checkpoint=raft_checkpoint,
+    num_flow_updates=20,
+    input_mode='repo_normalized')
 val_evaluator = [
     dict(type='VideoIoUMetric', iou_metrics=['mIoU']),
-    dict(type='TemporalConsistencyMetric', protocol='ssp',
-         flow=dict(type='DISFlow'))
+    dict(type='TemporalConsistencyMetric', protocol='ssp', flow=raft)
 ]
 test_evaluator = val_evaluator

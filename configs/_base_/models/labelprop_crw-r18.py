@@ -1,8 +1,9 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
 # Label propagation with the CRW encoder (Jabri et al., NeurIPS 2020): the
 # stride-8 ResNet-18 of ajabri/videowalk (layer3, reflect padding;
-# label_propagation.md A6) and its README preset (A15: T 0.05, k 10, r 12,
-# n 20). Frames as loaded (BGR uint8) -> RGB with ImageNet mean/std (A2).
+# code/resnet.py ResNet.modify) and its README.md preset (T 0.05, k 10,
+# r 12, n 20). Frames as loaded (BGR uint8) -> RGB with ImageNet mean/std
+# (code/data/vos.py).
 model = dict(
     type='LabelPropagator',
     data_preprocessor=dict(

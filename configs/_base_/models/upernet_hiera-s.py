@@ -1,12 +1,14 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
-# SSP base image model (methods.md §1.2): SAM2 Hiera-S trunk (timm
-# sam2_hiera_small, four stages at strides 4/8/16/32) + mmseg UPerHead with
-# 256 channels, no dropout and no auxiliary head; 33.947 M + 9.224 M
-# parameters for 8 classes.
+# SSP base image model (FraunhoferIVI/SSP models/image/models.py
+# HieraSamUpernetImageModel, models/image/upernet.py): SAM2 Hiera-S trunk
+# (timm sam2_hiera_small, four stages at strides 4/8/16/32) + mmseg UPerHead
+# with 256 channels, no dropout and no auxiliary head; 33.947 M + 9.224 M
+# parameters for 8 classes (the paper's "Base Image Model 43.17M").
 # Weights: convert SAM 2.0's sam2_hiera_small.pt with
 # tools/model_converters/sam2_hiera2mmvseg.py, then set
 # model.backbone.init_cfg = dict(type='Pretrained', checkpoint=PATH,
-#                                prefix='backbone.').
+#                                prefix='backbone.')
+# (video_upernet_hiera-s.py does).
 # Input: BGR images as loaded by mmcv, normalised with the ImageNet RGB
 # mean/std. Use H and W multiples of 32 (736x1280 and 736x736 are);
 # SAM2Hiera raises a ValueError for sizes it cannot take.

@@ -1,4 +1,5 @@
-# AdamW, 2k iterations with linear warm-up and poly decay; validation at the end.
+# AdamW, 2k iterations with linear warm-up and poly decay; validation at the
+# end.
 optimizer = dict(type='AdamW', lr=5e-4, betas=(0.9, 0.999), weight_decay=0.01)
 optim_wrapper = dict(type='OptimWrapper', optimizer=optimizer)
 param_scheduler = [

@@ -1,6 +1,6 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
-# The FraunhoferIVI/SSP training schedule on RuralScapes (methods.md §1.7,
-# repository configs num_epochs: 100, early_stopping: 75): the AdamW +
+# The FraunhoferIVI/SSP training schedule on RuralScapes (repository configs
+# config/*/*_rural.yaml num_epochs: 100, early_stopping: 75): the AdamW +
 # warm-up + cosine schedule of schedule_adamw-cos_250e-stop200e.py with
 # S = 100 epochs, stopped after 75 (the factor of the last iterations is
 # 0.152), validation every 25 epochs.

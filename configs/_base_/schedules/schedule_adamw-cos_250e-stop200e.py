@@ -1,6 +1,6 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
-# The FraunhoferIVI/SSP training schedule on UAVid (methods.md §1.7,
-# repository utils/schedulers.py, configs num_epochs: 250,
+# The FraunhoferIVI/SSP training schedule on UAVid (repository
+# utils/schedulers.py and utils/optim_utils.py, configs num_epochs: 250,
 # early_stopping: 200): AdamW (default betas and eps, weight decay 0.05, no
 # gradient clipping), the learning-rate factor stepped every iteration with
 #   factor(s) = s0 + (s / w) * (1 - s0)                             s < w
@@ -12,10 +12,9 @@
 # (its last warm-up step is w - 1); from iteration w on both are equal.
 # lr = 5e-5 is the video models' (SSP, KD-SSP, DFF, NetWarp, TCB); the image
 # models override it with 2.5e-5. The epoch-based loop needs a finite train
-# sampler: configs using this schedule set
-#   train_dataloader = dict(sampler=dict(type='DefaultSampler',
-#                           shuffle=True), drop_last=True)
-# and log and save checkpoints by epoch (../default_runtime_epoch.py).
+# sampler (../datasets/uavid_vdd.py: DefaultSampler(shuffle=True),
+# drop_last=True); configs using this schedule log and save checkpoints by
+# epoch (../default_runtime_epoch.py).
 num_epochs = 250
 stop_epoch = 200
 warmup_epochs = 2

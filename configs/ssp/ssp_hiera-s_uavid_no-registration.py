@@ -1,9 +1,0 @@
-# Copyright (c) mmvseg contributors. All rights reserved.
-# SSP ablation "no registration" (methods.md §1.3; FraunhoferIVI/SSP
-# config/video/ablation_registration.yaml, k_registrator_model: identity):
-# H_{t-1->t} = I, the previous output and features are not aligned;
-# everything else as ssp_hiera-s_uavid.py.
-_base_ = ['./ssp_hiera-s_uavid.py']
-model = dict(
-    registration=dict(
-        _delete_=True, type='HomographyRegistration', method='identity'))
