@@ -11,7 +11,7 @@ model = dict(
     type='SSP',
     image_model=dict(
         init_cfg=dict(type='Pretrained', checkpoint=image_model_checkpoint)),
-    freeze_image_model=True,
+    freeze=['image_model'],
     sim_head=dict(type='ConvSimilarityHead', in_channels=131, channels=64),
     feature_index=1,  # ESPNet level 2: 131 channels, stride 4
     registration=dict(type='HomographyRegistration', method='sift'),

@@ -41,7 +41,7 @@ test_pipeline = [
 model = dict(
     data_preprocessor=dict(size=crop_size),
     image_model=dict(init_cfg=None),
-    freeze_image_model=False,
+    freeze=[],
     sim_head=dict(channels=32))
 train_dataloader = dict(
     num_workers=0,

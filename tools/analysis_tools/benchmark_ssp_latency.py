@@ -39,7 +39,6 @@ Examples::
 """
 import argparse
 import contextlib
-import json
 import platform
 import statistics
 import tempfile
@@ -47,6 +46,7 @@ import time
 from collections import defaultdict
 from typing import Callable, Dict, Iterator, List, Optional, Sequence
 
+import mmengine
 import torch
 import torch.nn.functional as F
 from mmengine.config import Config, DictAction
@@ -291,8 +291,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         print(f'  registration error {error:8.2f} px (corners, against the '
               'true pan)')
     if args.json:
-        with open(args.json, 'w') as f:
-            json.dump(result, f, indent=2)
+        mmengine.dump(result, args.json, file_format='json', indent=2)
     return result
 
 

@@ -29,11 +29,11 @@ Example (SIFT on the DAVIS-2016 frames)::
 ``ms_per_frame``).
 """
 import argparse
-import json
 import statistics
 import time
 from typing import Dict, List, Optional, Sequence, Tuple
 
+import mmengine
 import numpy as np
 import torch
 from mmengine.config import Config, DictAction
@@ -179,8 +179,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
           'H')
     print(table)
     if args.json:
-        with open(args.json, 'w') as f:
-            json.dump(result, f, indent=2)
+        mmengine.dump(result, args.json, file_format='json', indent=2)
     return result
 
 

@@ -2,10 +2,9 @@
 # The SSP base image model of upernet_hiera-s.py run on clips, frame by frame,
 # by VideoEncoderDecoder, so that it is trained and evaluated like the video
 # models (whole clips, mIoU + TC), with the image model's normalisation and
-# the paper's bicubic logit upsampling (FraunhoferIVI/SSP config/image/
-# base_uavid.yaml, model_cfg.upsampling: bicubic; VideoEncoderDecoder
-# currently runs the image model's own loss and inference, which upsample
-# bilinearly, equivalent per the repository's comment). Backbone from the
+# the paper's bicubic logit upsampling in the loss and the prediction
+# (FraunhoferIVI/SSP config/image/base_uavid.yaml, model_cfg.upsampling:
+# bicubic). Backbone from the
 # SAM 2.0 Hiera-S weights:
 #   python tools/model_converters/sam2_hiera2mmvseg.py \
 #       sam2_hiera_small.pt checkpoints/sam2_hiera-s.pth

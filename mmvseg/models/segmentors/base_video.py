@@ -1,6 +1,8 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
+import itertools
 from abc import abstractmethod
-from typing import Any, Dict, Iterator, List, Optional, Sequence
+from typing import (Any, Dict, Iterable, Iterator, List, Optional, Sequence,
+                    Union)
 
 import torch
 import torch.nn.functional as F
@@ -60,8 +62,6 @@ class BaseVideoSegmentor(BaseSegmentor):
         freeze: module-name prefixes to freeze, e.g. ``['image_model']`` or
             ``['image_model.backbone']``. Prefixes of modules built by a
             subclass take effect from the first ``train()`` call.
-        freeze_image_model: the former spelling of
-            ``freeze=['image_model']``.
         logits_upsample: interpolation used to bring the decode head's logits
             to the input size, ``'bilinear'`` (mmseg) or ``'bicubic'``
             (FraunhoferIVI/SSP ``models/image/base_model.py``).
@@ -83,7 +83,6 @@ class BaseVideoSegmentor(BaseSegmentor):
                  teacher: OptConfigType = None,
                  flow: OptConfigType = None,
                  freeze: Sequence[str] = (),
-                 freeze_image_model: bool = False,
                  logits_upsample: str = 'bilinear',
                  keep_seg_logits: bool = False,
                  data_preprocessor: OptConfigType = None,
@@ -107,8 +106,7 @@ class BaseVideoSegmentor(BaseSegmentor):
                              f'got keys {sorted(teacher)}')
         self._teacher_cfg = teacher
         self._teacher: List[nn.Module] = []  # a list hides it from nn.Module
-        self.freeze = tuple(freeze) + (('image_model', )
-                                       if freeze_image_model else ())
+        self.freeze = tuple(freeze)
         self._freeze_modules(check=False)
         self._register_load_state_dict_pre_hook(self._accept_image_model_ckpt)
 
@@ -364,18 +362,93 @@ class BaseVideoSegmentor(BaseSegmentor):
 
     # ------------------------------------------------------------------ #
     # inference
+    @staticmethod
+    def iter_frames(frames: Union[Tensor, Iterable[Tensor]]) -> Iterator[Tensor]:
+        """The frames of one clip as (1, 3, H, W) tensors, one at a time.
+
+        A (T, 3, H, W) tensor gives the views ``frames[t:t + 1]`` (what
+        :meth:`predict_clip` always sliced); any other iterable is consumed
+        lazily, item by item, so a caller can stream a video of unknown
+        length (``mmvseg.apis.VideoSegInferencer``) and hold one frame at a
+        time. Its items are (3, H, W) or (1, 3, H, W) float tensors.
+
+        Raises:
+            ValueError: a tensor clip that is not 4-D, or an item that is not
+                a (3, H, W) / (1, 3, H, W) tensor (the message gives its
+                position).
+        """
+        if isinstance(frames, Tensor):
+            if frames.dim() != 4:
+                raise ValueError('a clip is a (T, 3, H, W) tensor, got shape '
+                                 f'{tuple(frames.shape)}')
+            for t in range(frames.shape[0]):
+                yield frames[t:t + 1]
+            return
+        for t, frame in enumerate(frames):
+            if not isinstance(frame, Tensor) or not (
+                    frame.dim() == 3 or frame.dim() == 4
+                    and frame.shape[0] == 1):
+                shape = tuple(frame.shape) if isinstance(
+                    frame, Tensor) else type(frame).__name__
+                raise ValueError(f'frame {t} of the stream must be a (3, H, '
+                                 f'W) or (1, 3, H, W) tensor, got {shape}')
+            yield frame if frame.dim() == 4 else frame[None]
+
     @abstractmethod
-    def predict_clip(self, frames: Tensor,
-                     frame_samples: List[SegDataSample]) -> Iterator[Tensor]:
+    def predict_clip(self, frames: Union[Tensor, Iterable[Tensor]],
+                     frame_samples: Iterable[SegDataSample]
+                     ) -> Iterator[Tensor]:
         """Yield the logits of each frame of one clip, in temporal order.
 
+        Causal: the logits of frame t depend on frames 0..t only, and frame
+        t + 1 is read from ``frames`` only after the logits of frame t are
+        yielded, so a lazy iterable streams a video through the model.
+        Implementations go through :meth:`iter_frames`.
+
         Args:
-            frames: (T, 3, H, W) normalised frames of one clip.
-            frame_samples: the T frame data samples (metainfo).
+            frames: (T, 3, H, W) normalised frames of one clip, or an
+                iterable of (3, H, W) / (1, 3, H, W) frames (see
+                :meth:`iter_frames`).
+            frame_samples: the frame data samples (metainfo), one per frame,
+                a sequence or an iterable consumed alongside ``frames``.
 
         Yields:
             Tensor: (1, K, H, W) float logits of frame t at input size.
         """
+
+    def predict_stream(self,
+                       frames: Union[Tensor, Iterable[Tensor]],
+                       frame_samples: Iterable[SegDataSample],
+                       keep_seg_logits: Optional[bool] = None
+                       ) -> Iterator[SegDataSample]:
+        """Segment the frames of one clip as they come, in temporal order.
+
+        :meth:`predict_clip` followed by mmseg's ``postprocess_result`` on
+        each frame: what :meth:`predict` does for every clip, with frames
+        and samples consumed lazily (each sample is held until its logits
+        are out), so a video of any length streams through with the state
+        of :meth:`predict_clip` carried from frame to frame.
+
+        Args:
+            frames: as in :meth:`predict_clip`.
+            frame_samples: one ``SegDataSample`` per frame with its metainfo
+                (``img_shape``, ``ori_shape``, ``padding_size``, ...).
+            keep_seg_logits: keep the (K, H0, W0) logits as ``seg_logits``;
+                None: the model's ``keep_seg_logits``.
+
+        Yields:
+            SegDataSample: each frame sample, with ``pred_sem_seg``
+            (1, H0, W0) int64 at its ``ori_shape`` (and ``seg_logits``).
+        """
+        keep = self.keep_seg_logits if keep_seg_logits is None \
+            else keep_seg_logits
+        to_model, to_output = itertools.tee(frame_samples)
+        for logits, frame in zip(
+                self.predict_clip(frames, to_model), to_output):
+            self.postprocess_result(logits, [frame])
+            if not keep:
+                del frame.seg_logits
+            yield frame
 
     def predict(self, inputs: Tensor,
                 data_samples: VideoSampleList) -> VideoSampleList:
@@ -392,12 +465,8 @@ class BaseVideoSegmentor(BaseSegmentor):
         """
         self._check_clips(inputs, data_samples)
         for frames, sample in zip(inputs, data_samples):
-            frame_samples = sample.video_data_samples
-            for logits, frame in zip(
-                    self.predict_clip(frames, frame_samples), frame_samples):
-                self.postprocess_result(logits, [frame])
-                if not self.keep_seg_logits:
-                    del frame.seg_logits
+            for _ in self.predict_stream(frames, sample.video_data_samples):
+                pass
         return data_samples
 
     def _forward(self,

@@ -1,5 +1,5 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, Iterable, Iterator, Union
 
 import torch
 import torch.nn.functional as F
@@ -57,7 +57,7 @@ class SSP(BaseVideoSegmentor):
         loss_tc: ``TemporalConsistencyLoss`` config or None.
         feature_index: which backbone output feeds the similarity head
             (FraunhoferIVI/SSP: Hiera level 1, stride 4).
-        **kwargs: ``freeze_image_model``, ``logits_upsample``,
+        **kwargs: ``teacher``, ``freeze``, ``logits_upsample``,
             ``keep_seg_logits`` of :class:`BaseVideoSegmentor`.
     """
 
@@ -124,9 +124,15 @@ class SSP(BaseVideoSegmentor):
         with torch.no_grad():
             return self.registration.describe(self.denormalize(frame))
 
-    def predict_clip(self, frames: Tensor,
-                     frame_samples: List[SegDataSample]) -> Iterator[Tensor]:
+    def predict_clip(self, frames: Union[Tensor, Iterable[Tensor]],
+                     frame_samples: Iterable[SegDataSample]
+                     ) -> Iterator[Tensor]:
         """Yield O_t (1, K, H, W) for t = 0 .. T-1 of one clip.
+
+        ``frames`` is a (T, 3, H, W) clip or a lazy iterable of frames
+        (:meth:`iter_frames`); the recurrent state (O_{t-1}, F_{t-1} and the
+        description of frame t-1) lives in this generator, so frames streamed
+        one at a time give the same outputs as the whole clip.
 
         Each frame is described once for registration
         (``registration.describe``, when the model propagates) and its
@@ -134,10 +140,9 @@ class SSP(BaseVideoSegmentor):
         with ``registration.register``; this gives the same H as
         ``registration(x_{t-1}, x_t)``.
         """
-        size = tuple(frames.shape[2:])
         prev_out = prev_feat = prev_desc = None
-        for t in range(frames.shape[0]):
-            frame = frames[t:t + 1]
+        for frame in self.iter_frames(frames):
+            size = tuple(frame.shape[2:])
             feats = self.extract_feat(frame)
             out = self.decode_logits(feats, size)
             if self.propagates:

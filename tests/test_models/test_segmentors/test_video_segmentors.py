@@ -167,7 +167,7 @@ def test_predict_clip_calls_describe_once_per_frame(alpha, describes):
 
 
 def test_loss_and_gradients_with_a_frozen_image_model():
-    ssp = build_ssp(freeze_image_model=True)
+    ssp = build_ssp(freeze=['image_model'])
     ssp.train()
     assert not ssp.image_model.training
     samples = [make_clip(2, labelled=(0, 1), key=[1], ref=[0])
