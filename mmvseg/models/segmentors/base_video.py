@@ -363,7 +363,8 @@ class BaseVideoSegmentor(BaseSegmentor):
     # ------------------------------------------------------------------ #
     # inference
     @staticmethod
-    def iter_frames(frames: Union[Tensor, Iterable[Tensor]]) -> Iterator[Tensor]:
+    def iter_frames(
+            frames: Union[Tensor, Iterable[Tensor]]) -> Iterator[Tensor]:
         """The frames of one clip as (1, 3, H, W) tensors, one at a time.
 
         A (T, 3, H, W) tensor gives the views ``frames[t:t + 1]`` (what

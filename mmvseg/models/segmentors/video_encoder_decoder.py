@@ -1,5 +1,5 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, Iterable, Iterator, Union
 
 from mmseg.structures import SegDataSample
 from torch import Tensor
@@ -40,15 +40,16 @@ class VideoEncoderDecoder(BaseVideoSegmentor):
             raise ValueError("logits_upsample='bicubic' needs the image "
                              f"model's test_cfg.mode='whole', got {mode!r}")
 
-    def predict_clip(self, frames: Tensor,
-                     frame_samples: List[SegDataSample]) -> Iterator[Tensor]:
-        """Yield (1, K, H, W) logits of each frame, computed independently."""
-        for t, frame in enumerate(frame_samples):
+    def predict_clip(self, frames: Union[Tensor, Iterable[Tensor]],
+                     frame_samples: Iterable[SegDataSample]
+                     ) -> Iterator[Tensor]:
+        """Yield (1, K, H, W) logits of each frame, computed independently
+        (``frames``: a clip or a lazy iterable, see :meth:`iter_frames`)."""
+        for frame, sample in zip(self.iter_frames(frames), frame_samples):
             if self.logits_upsample == 'bilinear':
-                yield self.image_model.inference(frames[t:t + 1],
-                                                 [frame.metainfo])
+                yield self.image_model.inference(frame, [sample.metainfo])
             else:
-                yield self.encode_decode(frames[t:t + 1], [frame.metainfo])
+                yield self.encode_decode(frame, [sample.metainfo])
 
     def forward_train(self, inputs: Tensor,
                       data_samples: VideoSampleList) -> Dict[str, Any]:
