@@ -1,11 +1,14 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
 from .base_video import BaseVideoSegmentor
+from .dff import DFF
 from .label_propagator import (LabelPropagator, first_frame_one_hot,
                                label_to_feature_grid)
+from .netwarp import NetWarp
 from .ssp import SSP
+from .tcb import TCB
 from .video_encoder_decoder import VideoEncoderDecoder
 
 __all__ = [
-    'BaseVideoSegmentor', 'LabelPropagator', 'SSP', 'VideoEncoderDecoder',
-    'first_frame_one_hot', 'label_to_feature_grid'
+    'BaseVideoSegmentor', 'DFF', 'LabelPropagator', 'NetWarp', 'SSP', 'TCB',
+    'VideoEncoderDecoder', 'first_frame_one_hot', 'label_to_feature_grid'
 ]
