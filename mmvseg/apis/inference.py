@@ -436,9 +436,11 @@ class VideoStream:
             if stop.is_set():
                 return
 
-    def _prepared(self) -> Iterator[Tuple[VideoFrame, Tensor,
+    def prepared(self) -> Iterator[Tuple[VideoFrame, Tensor,
                                           SegDataSample]]:
-        """The prepared frames in order, undecodable ones handled."""
+        """The prepared frames in order: ``(VideoFrame, input (3, H, W),
+        SegDataSample)``; undecodable frames are skipped (``on_skip``) or
+        raised (``strict``). Read ahead in a thread with ``prefetch``."""
         if self.prefetch > 0:
             items: 'queue.Queue' = queue.Queue(maxsize=self.prefetch)
             stop = threading.Event()
@@ -502,7 +504,7 @@ class VideoStream:
 
     def _streamed(self) -> Iterator[Tuple[VideoFrame, SegDataSample]]:
         """Frames fed one at a time into ``predict_stream``."""
-        to_frames, to_samples, to_infos = itertools.tee(self._prepared(), 3)
+        to_frames, to_samples, to_infos = itertools.tee(self.prepared(), 3)
         predictions = self.model.predict_stream(
             (item[1] for item in to_frames),
             (item[2] for item in to_samples),
@@ -523,7 +525,7 @@ class VideoStream:
     def _whole_video(self) -> Iterator[Tuple[VideoFrame, SegDataSample]]:
         """All frames through ``predict`` at once (label propagation)."""
         frames, tensors, samples = [], [], []
-        for frame, tensor, sample in self._prepared():
+        for frame, tensor, sample in self.prepared():
             frames.append(frame)
             tensors.append(tensor)
             samples.append(sample)

@@ -92,17 +92,17 @@ class _BackgroundWriter:
 class VideoSegInferencer(BaseInferencer):
     """Segment videos with a video segmentor, frame by frame.
 
-    Example::
+    Example (after ``bash tools/misc/demo.sh``)::
 
-        >>> from mmvseg.apis import VideoSegInferencer
-        >>> inferencer = VideoSegInferencer(
-        ...     'mmvseg::ssp/ssp_espnet-p2-q8_1xb4-300_demo-96x128.py',
-        ...     'work_dirs/demo/iter_300.pth', device='cpu')
-        >>> result = inferencer('data/demo/val', out_video='val.mp4',
-        ...                     png_dir='preds', summary_json='val.json')
-        >>> result['summary']['fps_out']
-        >>> for frame in inferencer.stream('drive.mp4'):  # one at a time
-        ...     frame['sem_seg']  # (H, W) int64 class ids
+        from mmvseg.apis import VideoSegInferencer
+        inferencer = VideoSegInferencer(
+            'mmvseg::ssp/ssp_espnet-p2-q8_1xb4-300_demo-96x128.py',
+            'work_dirs/demo/iter_300.pth', device='cpu')
+        result = inferencer('data/demo/val', out_video='val.mp4',
+                            png_dir='preds', summary_json='val.json')
+        print(result['summary']['fps_out'])
+        for frame in inferencer.stream('drive.mp4'):  # one at a time
+            labels = frame['sem_seg']  # (H, W) int64 class ids
 
     Args:
         model: a config path, an ``mmvseg::<folder>/<config>.py`` name of
@@ -176,6 +176,13 @@ class VideoSegInferencer(BaseInferencer):
         (:func:`mmvseg.apis.inference.dataset_meta`)."""
         super()._load_weights_to_model(model, checkpoint, cfg)
         model.dataset_meta = dataset_meta(cfg, checkpoint, model)
+
+    def _init_visualizer(self, cfg: Any) -> Any:
+        """The config's visualizer without its storage backends (the
+        inferencer writes its own outputs), as :meth:`visualize` meta."""
+        if 'visualizer' in cfg:
+            cfg.visualizer = dict(cfg.visualizer, vis_backends=None)
+        return super()._init_visualizer(cfg)
 
     def _init_pipeline(self, cfg: Any) -> Any:
         """The per-frame test pipeline

@@ -32,7 +32,8 @@ def demo_checkpoint(tmp_path_factory) -> str:
     the logits are not flat."""
     from mmvseg.apis import init_model
     torch.manual_seed(0)
-    model = init_model(DEMO_CONFIG)
+    with pytest.warns(UserWarning, match='no checkpoint'):
+        model = init_model(DEMO_CONFIG)
     model.init_weights()
     gen = torch.Generator().manual_seed(1)
     for module in model.modules():
