@@ -14,14 +14,18 @@ Every config trains for two iterations and runs a test pass (mIoU + TC):
 
 Test clips are long enough for each method's temporal path to run (DFF
 frames after the key frame, NetWarp's recurrence, TCB from frame 3 on).
+The complexity tool (``tools/analysis_tools/complexity.py``) is checked on
+two CamVid configs.
 """
 import copy
 import os
 import os.path as osp
 
 import cv2
+import mmengine
 import numpy as np
 import pytest
+from mmengine.analysis import FlopAnalyzer
 from mmengine.config import Config
 from mmengine.runner import Runner
 from script_loader import REPO_ROOT, load_script
@@ -29,6 +33,7 @@ from script_loader import REPO_ROOT, load_script
 from mmvseg.utils.demo_data import generate_demo_camvid
 
 aerial = load_script('tests', 'test_tools', 'test_aerial_configs.py')
+complexity = load_script('tools', 'analysis_tools', 'complexity.py')
 # fixtures of the aerial config tests: random weight files, the untrained
 # image-model checkpoint, raw config text for the runner's log
 weights = aerial.weights
@@ -288,3 +293,57 @@ def test_paper_settings():
         assert cfg.model.image_model.init_cfg.checkpoint == \
             ssp.model.image_model.init_cfg.checkpoint
         assert 'freeze' not in cfg.model
+
+
+def test_complexity_tool(tmp_path):
+    """tools/analysis_tools/complexity.py over one DFF key interval (frames
+    3..10): DFF = (one key frame + 7 propagated frames) / 8, a propagated
+    frame being the classifier, the flow resize and the feature warp (the
+    counter's rules: 4 flops per output element of bilinear upsampling and
+    of grid_sample; DIS flow runs in OpenCV: 0 flops, no parameters); TCB
+    in the steady state = the image model + the clip block + the fuse
+    conv."""
+    dff_path, tcb_path = CAMVID[0], CAMVID[3]
+    out = complexity.main([
+        dff_path, tcb_path, '--size', '96', '128', '--repeats', '1',
+        '--json', str(tmp_path / 'complexity.json')
+    ])
+    dff, tcb = out['results']
+    assert (dff['model'], tcb['model']) == ('DFF', 'TCB-PPM')
+    image = complexity.build_models(
+        Config.fromfile(osp.join(REPO_ROOT, dff_path)))['image']
+    frames = complexity.normalise(image, complexity.synthetic_clip(
+        1, 96, 128))
+    feats = image.extract_feat(frames)
+    feature = image.head_feature(feats)  # (1, 12, 48, 64), stride 2
+
+    def gflops(module, *inputs):
+        analyzer = FlopAnalyzer(module, inputs)
+        analyzer.unsupported_ops_warnings(False)
+        return analyzer.total() / 1e9
+
+    key = gflops(image.image_model.backbone, frames) + gflops(
+        image.decode_head, feats)
+    step = (gflops(image.decode_head.conv_seg, feature) +
+            4 * (2 + 12) * 48 * 64 / 1e9)
+    assert dff['video']['gflops']['total'] == pytest.approx((key + 7 * step)
+                                                            / 8)
+    # mmseg's inference resizes the (full-size) logits once more
+    assert dff['image']['gflops']['total'] == pytest.approx(
+        key + 4 * 12 * 96 * 128 / 1e9)
+    assert dff['video']['params_m'] == dict(
+        image_model=dff['image']['params_m']['total'], flow=0.0,
+        data_preprocessor=0.0, total=dff['image']['params_m']['total'])
+    video, alone = tcb['video'], tcb['image']
+    # one backbone pass a frame: the references' levels are kept
+    assert video['gflops']['image_model'] == pytest.approx(
+        alone['gflops']['total'] - 4 * 12 * 96 * 128 / 1e9)
+    assert video['gflops']['total'] == pytest.approx(
+        video['gflops']['image_model'] + video['gflops']['clip_block'] +
+        video['gflops']['fuse_conv'])
+    assert video['params_m']['total'] == pytest.approx(
+        alone['params_m']['total'] + video['params_m']['clip_block'] +
+        video['params_m']['fuse_conv'])
+    for result in out['results']:
+        assert result['video']['ms'] > 0 and result['image']['ms'] > 0
+    assert mmengine.load(str(tmp_path / 'complexity.json')) == out
