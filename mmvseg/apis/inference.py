@@ -193,6 +193,39 @@ def build_frame_pipeline(cfg: Config) -> Compose:
 
 # --------------------------------------------------------------------- #
 # the streaming engine
+class FrameStream:
+    """The lazy frames handed to ``predict_clip``: an iterator only.
+
+    A segmentor whose ``predict_clip`` treats its frames as a (T, 3, H, W)
+    tensor (``frames.shape``, ``frames[t:t + 1]``) cannot stream; reaching
+    for either raises a ``TypeError`` that says how to fix it (iterate
+    ``self.iter_frames(frames)``, as every mmvseg segmentor does).
+    """
+
+    def __init__(self, frames: Iterator[Tensor], model: nn.Module) -> None:
+        self._frames = frames
+        self._model = type(model).__name__
+
+    def __iter__(self) -> Iterator[Tensor]:
+        return self._frames
+
+    def _not_a_tensor(self) -> TypeError:
+        return TypeError(
+            f'{self._model}.predict_clip indexes its frames as a (T, 3, H, '
+            'W) tensor; to stream a video it must iterate '
+            'self.iter_frames(frames) (BaseVideoSegmentor.iter_frames)')
+
+    @property
+    def shape(self) -> Any:
+        raise self._not_a_tensor()
+
+    def __getitem__(self, index: Any) -> Any:
+        raise self._not_a_tensor()
+
+    def __len__(self) -> int:
+        raise self._not_a_tensor()
+
+
 class StreamStats:
     """Counts and times (seconds) of one streamed video.
 
@@ -506,7 +539,7 @@ class VideoStream:
         """Frames fed one at a time into ``predict_stream``."""
         to_frames, to_samples, to_infos = itertools.tee(self.prepared(), 3)
         predictions = self.model.predict_stream(
-            (item[1] for item in to_frames),
+            FrameStream((item[1] for item in to_frames), self.model),
             (item[2] for item in to_samples),
             keep_seg_logits=self.keep_logits)
         infos = (item[0] for item in to_infos)
@@ -597,6 +630,6 @@ def inference_video(model: nn.Module,
 
 
 __all__ = [
-    'FrameDecodeError', 'StreamStats', 'VideoStream', 'build_frame_pipeline',
+    'FrameDecodeError', 'FrameStream', 'StreamStats', 'VideoStream', 'build_frame_pipeline',
     'dataset_meta', 'inference_video', 'init_model', 'model_num_classes'
 ]

@@ -269,3 +269,54 @@ def test_class_names_and_palette(inferencer, demo_checkpoint):
         CONFIG_NAME, demo_checkpoint, classes=[str(i) for i in range(12)],
         palette=[[i, i, i] for i in range(12)], show_progress=False)
     assert custom.model.dataset_meta['palette'][3] == [3, 3, 3]
+
+
+@pytest.mark.parametrize('config', [
+    'espnet/espnet_p2-q8_camvid-360x480.py',
+    'ssp/ssp_espnet-p2-q8_1xb4-2k_camvid-360x480.py',
+    'dff/dff_espnet-p2-q8_1xb4-2k_camvid-360x480.py',
+    'netwarp/netwarp_espnet-p2-q8_1xb4-2k_camvid-360x480.py',
+    'tcb/tcb-ocr_espnet-p2-q8_1xb4-2k_camvid-360x480.py',
+    'tcb/tcb-ppm_espnet-p2-q8_1xb4-2k_camvid-360x480.py',
+])
+def test_every_video_segmentor_streams_as_its_test_path(config, demo_data):
+    """Each CamVid config (seeded weights) on the first 6 frames of the pan,
+    at the pan's size: streamed predictions equal the test item's."""
+    cfg = load_config('mmvseg::' + config)
+    broadcaster = cfg.test_dataloader.dataset.pipeline[1]
+    resize, = [t for t in broadcaster.transforms if t.type == 'Resize']
+    resize.scale = (128, 96)
+    cfg.test_dataloader.dataset.update(data_root=demo_data, clip_len=6)
+    torch.manual_seed(0)
+    with pytest.warns(UserWarning, match='Checkpoint is not loaded'):
+        inferencer = VideoSegInferencer(cfg, show_progress=False)
+    with torch.no_grad():
+        clip = inferencer.model.test_step(
+            pseudo_collate([DATASETS.build(cfg.test_dataloader.dataset)[0]
+                            ]))[0]
+    result = inferencer(
+        osp.join(demo_data, 'val'), max_frames=6, return_preds=True)
+    assert len(result['predictions']) == 6
+    for pred, frame in zip(result['predictions'], clip.video_data_samples):
+        np.testing.assert_array_equal(pred['sem_seg'],
+                                      frame.pred_sem_seg.data[0].numpy())
+
+
+def test_a_segmentor_that_cannot_stream_is_named(demo_checkpoint, demo_data):
+    """``predict_clip`` reaching for ``frames.shape`` gets a TypeError that
+    says to iterate ``self.iter_frames``."""
+    inferencer = VideoSegInferencer(CONFIG_NAME, demo_checkpoint,
+                                    show_progress=False)
+    model = inferencer.model
+
+    def tensor_only(frames, frame_samples):
+        for t in range(frames.shape[0]):
+            yield model.encode_decode(frames[t:t + 1], [])
+
+    model.predict_clip = tensor_only
+    try:
+        with pytest.raises(TypeError, match='SSP.predict_clip indexes its '
+                           'frames .* iterate self.iter_frames'):
+            inferencer(osp.join(demo_data, 'val'))
+    finally:
+        del model.predict_clip
