@@ -630,6 +630,7 @@ def inference_video(model: nn.Module,
 
 
 __all__ = [
-    'FrameDecodeError', 'FrameStream', 'StreamStats', 'VideoStream', 'build_frame_pipeline',
-    'dataset_meta', 'inference_video', 'init_model', 'model_num_classes'
+    'FrameDecodeError', 'FrameStream', 'StreamStats', 'VideoStream',
+    'build_frame_pipeline', 'dataset_meta', 'inference_video', 'init_model',
+    'model_num_classes'
 ]
