@@ -30,10 +30,10 @@ propagated ones):
   ``--repeats`` runs after one warm-up run. The image model and the video
   segmentor alternate frame by frame, so both see the same machine state.
 
-Example (the table of docs/en/benchmarks/complexity.md)::
+Example (docs/en/benchmarks/complexity.md has the full command of its
+table)::
 
     python tools/analysis_tools/complexity.py \\
-        configs/espnet/espnet_p2-q8_camvid-360x480.py \\
         configs/ssp/ssp_espnet-p2-q8_1xb4-2k_camvid-360x480.py \\
         configs/dff/dff_espnet-p2-q8_1xb4-2k_camvid-360x480.py \\
         --size 360 480 --device cpu --json complexity.json

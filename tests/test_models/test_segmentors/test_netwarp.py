@@ -4,8 +4,8 @@ model: per-level merge of warped features, flow refinement, recurrence."""
 import pytest
 import torch
 import torch.nn.functional as F
-from toy_video_models import IMAGE_MODEL, H, K, W, make_clip
 from torch import nn
+from toy_video_models import IMAGE_MODEL, H, K, W, make_clip
 
 from mmvseg.models.flow import flow_warp
 from mmvseg.models.video_blocks import NetWarpFlowCNN

@@ -4,8 +4,8 @@ toy image model, and the two clip blocks."""
 import pytest
 import torch
 import torch.nn.functional as F
-from toy_video_models import IMAGE_MODEL, H, K, W, make_clip
 from torch import nn
+from toy_video_models import IMAGE_MODEL, H, K, W, make_clip
 
 from mmvseg.models.video_blocks import ClipOCRBlock, ClipPPMBlock
 from mmvseg.registry import MODELS
