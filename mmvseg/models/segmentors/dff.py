@@ -133,7 +133,10 @@ class DFF(BaseVideoSegmentor):
         t-1) lives in this generator.
         """
         feature = key_feature = key_frame = prev_frame = None
-        for t, frame in enumerate(self.iter_frames(frames)):
+        # samples are read in step with the frames (predict_stream's tee
+        # then holds none of them)
+        for t, (frame, _) in enumerate(
+                zip(self.iter_frames(frames), frame_samples)):
             if t % self.key_interval == 0:
                 feature = self.head_feature(self.extract_feat(frame))
                 key_feature, key_frame = feature, frame

@@ -164,7 +164,9 @@ class NetWarp(BaseVideoSegmentor):
         in this generator.
         """
         prev_feats = prev_frame = None
-        for frame in self.iter_frames(frames):
+        # samples are read in step with the frames (predict_stream's tee
+        # then holds none of them)
+        for frame, _ in zip(self.iter_frames(frames), frame_samples):
             feats = self.extract_feat(frame)
             if prev_feats is not None:
                 flow = self.refine_flow(

@@ -171,7 +171,10 @@ class TCB(BaseVideoSegmentor):
         """
         levels: Dict[int, Tensor] = {}
         history: Dict[int, Tensor] = {}
-        for t, frame in enumerate(self.iter_frames(frames)):
+        # samples are read in step with the frames (predict_stream's tee
+        # then holds none of them)
+        for t, (frame, _) in enumerate(
+                zip(self.iter_frames(frames), frame_samples)):
             size = tuple(frame.shape[2:])
             if t < self.num_history and self.first_frames == 'image_model':
                 feats = self.extract_feat(frame)
