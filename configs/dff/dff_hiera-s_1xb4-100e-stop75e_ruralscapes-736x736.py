@@ -14,11 +14,4 @@ _base_ = [
     '../_base_/datasets/ruralscapes.py', '../_base_/default_runtime_epoch.py',
     '../_base_/schedules/schedule_adamw-cos_100e-stop75e.py'
 ]
-image_model_checkpoint = ('work_dirs/upernet_hiera-s_1xb4-100e-stop75e_'
-                          'ruralscapes-736x1280/epoch_75.pth')
-data_preprocessor = dict(size=_base_.crop_size)
-model = dict(
-    data_preprocessor=data_preprocessor,
-    image_model=dict(
-        decode_head=dict(num_classes=_base_.num_classes),
-        init_cfg=dict(checkpoint=image_model_checkpoint)))
+model = _base_.video_model

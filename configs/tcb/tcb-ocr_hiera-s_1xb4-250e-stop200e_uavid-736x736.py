@@ -24,12 +24,5 @@ _base_ = [
     '../_base_/datasets/uavid_vdd.py', '../_base_/default_runtime_epoch.py',
     '../_base_/schedules/schedule_adamw-cos_250e-stop200e.py'
 ]
-image_model_checkpoint = ('work_dirs/upernet_hiera-s_1xb4-250e-stop200e_'
-                          'uavid-736x1280/epoch_200.pth')
-data_preprocessor = dict(size=_base_.crop_size)
-model = dict(
-    data_preprocessor=data_preprocessor,
-    image_model=dict(
-        decode_head=dict(num_classes=_base_.num_classes),
-        init_cfg=dict(checkpoint=image_model_checkpoint)))
+model = _base_.video_model
 train_dataloader = dict(dataset=dict(ref_offsets=[-1, -2, -3]))

@@ -18,3 +18,11 @@ num_classes = 12
 train_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
 val_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
 test_dataloader = val_dataloader
+# the trained RuralScapes image model
+# (configs/hiera/upernet_hiera-s_1xb4-100e-stop75e_ruralscapes-736x1280.py)
+image_model_checkpoint = ('work_dirs/upernet_hiera-s_1xb4-100e-stop75e_'
+                          'ruralscapes-736x1280/epoch_75.pth')
+video_model = dict(
+    image_model=dict(
+        decode_head=dict(num_classes=num_classes),
+        init_cfg=dict(checkpoint=image_model_checkpoint)))

@@ -131,3 +131,14 @@ val_evaluator = [
     dict(type='TemporalConsistencyMetric', protocol='ssp', flow=raft)
 ]
 test_evaluator = val_evaluator
+# Where every video method on this dataset starts: the trained image model
+# (configs/hiera/upernet_hiera-s_1xb4-250e-stop200e_uavid-736x1280.py) and
+# the model settings that follow from the data. A video method's config says
+# `model = _base_.video_model` beside its model base.
+image_model_checkpoint = ('work_dirs/upernet_hiera-s_1xb4-250e-stop200e_'
+                          'uavid-736x1280/epoch_200.pth')
+video_model = dict(
+    data_preprocessor=dict(size=crop_size),
+    image_model=dict(
+        decode_head=dict(num_classes=num_classes),
+        init_cfg=dict(checkpoint=image_model_checkpoint)))
