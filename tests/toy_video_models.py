@@ -59,3 +59,30 @@ def make_clip(num_frames=3, labelled=(0, 1, 2), key=None, ref=None,
         metainfo=dict(key_frames_inds=key, ref_frames_inds=ref or []))
     sample.video_data_samples = frames
     return sample
+
+
+def assert_streams_lazily(model, frames):
+    """``model.predict_clip`` on a lazy iterable of (3, H, W) frames equals
+    it on the (T, 3, H, W) clip, and reads frame t + 1 (and its sample) only
+    after yielding the logits of frame t: the frame samples are consumed in
+    step (``predict_stream`` tees them, so a model that skipped them would
+    keep every sample alive)."""
+    pulled, pulled_samples = [], []
+
+    def stream():
+        for t, frame in enumerate(frames):
+            pulled.append(t)
+            yield frame
+
+    def samples():
+        for t in range(frames.shape[0]):
+            pulled_samples.append(t)
+            yield None
+
+    with torch.no_grad():
+        clip = list(model.predict_clip(frames, [None] * frames.shape[0]))
+        steps = model.predict_clip(stream(), samples())
+        for t, logits in enumerate(steps):
+            assert pulled == pulled_samples == list(range(t + 1))
+            assert torch.equal(logits, clip[t])
+    assert len(pulled) == frames.shape[0]

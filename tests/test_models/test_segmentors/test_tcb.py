@@ -5,7 +5,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
-from toy_video_models import IMAGE_MODEL, H, K, W, make_clip
+from toy_video_models import (IMAGE_MODEL, H, K, W, assert_streams_lazily,
+                              make_clip)
 
 from mmvseg.models.video_blocks import ClipOCRBlock, ClipPPMBlock
 from mmvseg.registry import MODELS
@@ -262,27 +263,6 @@ def test_bad_arguments():
 @pytest.mark.parametrize('first_frames', ['image_model', 'clamp'])
 @pytest.mark.parametrize('reuse', [True, False])
 def test_streamed_frames_give_the_clip_outputs(first_frames, reuse):
-    """``predict_clip`` on a lazy iterable of (3, H, W) frames: frame t + 1
-    is read only after the logits of frame t, with the same values; the
-    frame samples are read in step (``predict_stream`` tees them: a model
-    that skipped them would keep every sample alive)."""
+    """``predict_clip`` streams (:func:`assert_streams_lazily`)."""
     tcb = build_tcb(first_frames=first_frames, reuse_ref_feats=reuse).eval()
-    frames = torch.rand(6, 3, H, W)
-    pulled, pulled_samples = [], []
-
-    def stream():
-        for t, frame in enumerate(frames):
-            pulled.append(t)
-            yield frame
-
-    def samples():  # read in step with the frames, none held back
-        for t in range(frames.shape[0]):
-            pulled_samples.append(t)
-            yield None
-
-    with torch.no_grad():
-        clip = list(tcb.predict_clip(frames, [None] * 6))
-        steps = tcb.predict_clip(stream(), samples())
-        for t, logits in enumerate(steps):
-            assert pulled == pulled_samples == list(range(t + 1))
-            torch.testing.assert_close(logits, clip[t], rtol=0, atol=0)
+    assert_streams_lazily(tcb, torch.rand(6, 3, H, W))
