@@ -20,9 +20,10 @@ import queue
 import threading
 import time
 import warnings
+from collections import deque
 from contextlib import ExitStack, contextmanager
-from typing import (Any, Callable, Dict, Iterator, List, Optional, Sequence,
-                    Tuple)
+from typing import (Any, Callable, Deque, Dict, Iterator, List, Optional,
+                    Sequence, Tuple)
 
 import numpy as np
 import torch
@@ -250,6 +251,35 @@ class StreamStats:
         if self.start is None:
             return 0.
         return (self.end or time.perf_counter()) - self.start
+
+
+class _Fanout:
+    """Split an iterator of tuples into ``n`` iterators (``side(k, i)``
+    yields item ``i`` of each tuple), holding a tuple only until every side
+    has passed it (``itertools.tee`` frees its buffer in blocks of 57
+    items, which would hold 57 prepared frames)."""
+
+    def __init__(self, items: Iterator[tuple], num_sides: int) -> None:
+        self._items = iter(items)
+        self._held: Deque[tuple] = deque()
+        self._first = 0  # position of self._held[0]
+        self._next = [0] * num_sides  # next position of each side
+
+    def side(self, k: int, index: int) -> Iterator[Any]:
+        """Iterator ``k``, over item ``index`` of every tuple."""
+        while True:
+            position = self._next[k]
+            while self._first + len(self._held) <= position:
+                try:
+                    self._held.append(next(self._items))
+                except StopIteration:
+                    return
+            item = self._held[position - self._first]
+            self._next[k] += 1
+            while self._held and self._first < min(self._next):
+                self._held.popleft()
+                self._first += 1
+            yield item[index]
 
 
 class _Failure:
@@ -537,12 +567,12 @@ class VideoStream:
 
     def _streamed(self) -> Iterator[Tuple[VideoFrame, SegDataSample]]:
         """Frames fed one at a time into ``predict_stream``."""
-        to_frames, to_samples, to_infos = itertools.tee(self.prepared(), 3)
+        fanout = _Fanout(self.prepared(), 3)
         predictions = self.model.predict_stream(
-            FrameStream((item[1] for item in to_frames), self.model),
-            (item[2] for item in to_samples),
+            FrameStream(fanout.side(0, 1), self.model),
+            fanout.side(1, 2),
             keep_seg_logits=self.keep_logits)
-        infos = (item[0] for item in to_infos)
+        infos = fanout.side(2, 0)
         times = self.stats.times
         while True:
             start, waited = time.perf_counter(), times['wait']

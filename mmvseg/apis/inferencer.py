@@ -22,6 +22,7 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
+from mmengine.dataset import pseudo_collate
 from mmengine.infer import BaseInferencer
 from mmengine.logging import print_log
 from mmengine.model import revert_sync_batchnorm
@@ -176,6 +177,10 @@ class VideoSegInferencer(BaseInferencer):
         (:func:`mmvseg.apis.inference.dataset_meta`)."""
         super()._load_weights_to_model(model, checkpoint, cfg)
         model.dataset_meta = dataset_meta(cfg, checkpoint, model)
+
+    def _init_collate(self, cfg: Any) -> Any:
+        """mmengine's ``pseudo_collate`` (frames are not batched)."""
+        return pseudo_collate
 
     def _init_visualizer(self, cfg: Any) -> Any:
         """The config's visualizer without its storage backends (the

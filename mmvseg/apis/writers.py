@@ -82,7 +82,11 @@ def overlay_labels(image: np.ndarray, labels: np.ndarray,
     if labels.size and (labels.min() < 0 or labels.max() > 255):
         raise ValueError('label ids must be in 0..255 to be drawn, got '
                          f'[{labels.min()}, {labels.max()}]')
-    colours = palette_lut(palette)[labels.astype(np.intp)]
+    ids = labels.astype(np.uint8, copy=False)
+    # the colour of every pixel: an OpenCV lookup per channel (several times
+    # faster than numpy's fancy indexing)
+    colours = cv2.LUT(cv2.merge([ids, ids, ids]),
+                      palette_lut(palette).reshape(256, 1, 3))
     return (image * (1 - opacity) + colours * opacity).astype(np.uint8)
 
 

@@ -3,17 +3,19 @@
 streamed frames give exactly the predictions of ``tools/test.py``'s path
 (the test dataset item through ``model.test_step``), from a folder, an mp4
 and arrays; the recurrent state is carried; bad input is named."""
+import gc
 import json
 import os
 import os.path as osp
 import shutil
+import weakref
 
 import cv2
 import numpy as np
 import pytest
 import torch
 from mmengine.dataset import pseudo_collate
-from video_files import truncate_file, write_video
+from video_files import pan_frames, truncate_file, write_video
 
 from mmvseg.apis import (FrameDecodeError, VideoSegInferencer,
                          inference_video, init_model, load_config)
@@ -320,3 +322,27 @@ def test_a_segmentor_that_cannot_stream_is_named(demo_checkpoint, demo_data):
             inferencer(osp.join(demo_data, 'val'))
     finally:
         del model.predict_clip
+
+
+def test_a_long_stream_holds_a_few_frames(inferencer, tmp_path):
+    """Frames are released as they are written: a stream of 70 frames holds
+    at most the read-ahead, the writer queue and the frame in the model
+    (the memory does not grow with the video; the 1,000-frame measurement
+    is in tools/analysis_tools/benchmark_video_inference.py)."""
+    refs = []  # numpy arrays are weak-referenceable, not hashable
+    frames = pan_frames(70, 96, 128, step=2)
+
+    def source():
+        for frame in frames:
+            copy = frame.copy()
+            refs.append(weakref.ref(copy))
+            yield copy
+
+    held = []
+    for result in inferencer.stream(source(), png_dir=str(tmp_path),
+                                    out_video=str(tmp_path / 'o.mp4')):
+        del result
+        gc.collect()
+        held.append(sum(ref() is not None for ref in refs))
+    assert len(held) == 70
+    assert max(held) <= 2 + 4 + 3  # read-ahead, writer queue, in flight

@@ -1,6 +1,9 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
 """``BaseVideoSegmentor.predict_stream``: frames pulled lazily, one at a
 time, give exactly what ``predict`` gives on the whole clip."""
+import gc
+import weakref
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -93,3 +96,47 @@ def test_predict_clip_takes_tensors_or_items_of_both_shapes():
 def test_iter_frames_names_the_bad_frame(frames, match):
     with pytest.raises(ValueError, match=match):
         list(BaseVideoSegmentor.iter_frames(frames))
+
+
+@pytest.mark.parametrize('kind', ['ssp', 'video_encoder_decoder'])
+def test_a_stream_holds_a_bounded_number_of_samples(kind):
+    """SSP never reads its frame samples: they must not pile up (as in an
+    ``itertools.tee``) while a long video streams."""
+    model = build(kind)
+    frames = pan(3)
+    alive = weakref.WeakSet()
+
+    def samples():
+        for _ in range(40):
+            sample = make_clip(1, size=tuple(frames.shape[2:]))[0]
+            alive.add(sample)
+            yield sample
+
+    held = []
+    with torch.no_grad():
+        stream = model.predict_stream(
+            (frames[t % 3] for t in range(40)), samples())
+        for t, frame in enumerate(stream):
+            del frame
+            gc.collect()
+            held.append(len(alive))
+    assert t == 39
+    assert max(held) <= 2
+
+
+def test_stream_of_a_list_passes_the_list_to_predict_clip():
+    """``predict`` hands ``predict_clip`` its list of samples, as before."""
+    model = build('video_encoder_decoder')
+    frames = pan(2)
+    clip = make_clip(2, size=tuple(frames.shape[2:]))
+    seen = []
+    original = model.predict_clip
+
+    def spy(frames, frame_samples):
+        seen.append(frame_samples)
+        return original(frames, frame_samples)
+
+    model.predict_clip = spy
+    with torch.no_grad():
+        model.predict(frames[None], [clip])
+    assert seen[0] is clip.video_data_samples

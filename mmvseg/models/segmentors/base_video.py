@@ -1,8 +1,8 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
-import itertools
 from abc import abstractmethod
-from typing import (Any, Dict, Iterable, Iterator, List, Optional, Sequence,
-                    Union)
+from collections import deque
+from typing import (Any, Deque, Dict, Iterable, Iterator, List, Optional,
+                    Sequence, Union)
 
 import torch
 import torch.nn.functional as F
@@ -17,6 +17,50 @@ from mmvseg.registry import MODELS
 from mmvseg.structures import VideoSampleList
 
 IMAGE_MODEL_KEYS = ('backbone.', 'decode_head.', 'neck.', 'auxiliary_head.')
+
+
+class _SampleFeed:
+    """One iterator of frame samples read by ``predict_clip`` (which may
+    ignore it, as SSP does) and by the pairing of its outputs.
+
+    A sample is held until the output side has passed it (a plain
+    ``itertools.tee`` would hold every sample the model never reads, i.e.
+    the whole video); a model that reads sample t no later than it yields
+    the logits of frame t (the causal order) sees every sample.
+    """
+
+    def __init__(self, samples: Iterable[SegDataSample]) -> None:
+        self._samples = iter(samples)
+        self._held: Deque[SegDataSample] = deque()
+        self._first = 0  # position of self._held[0]
+        self._model = self._output = 0  # next position of each side
+
+    def _get(self, position: int) -> SegDataSample:
+        while self._first + len(self._held) <= position:
+            self._held.append(next(self._samples))  # StopIteration ends
+        return self._held[position - self._first]
+
+    def model_side(self) -> Iterator[SegDataSample]:
+        while True:
+            self._model = max(self._model, self._first)
+            try:
+                sample = self._get(self._model)
+            except StopIteration:
+                return
+            self._model += 1
+            yield sample
+
+    def output_side(self) -> Iterator[SegDataSample]:
+        while True:
+            try:
+                sample = self._get(self._output)
+            except StopIteration:
+                return
+            self._output += 1
+            while self._first < self._output:  # passed by the output
+                self._held.popleft()
+                self._first += 1
+            yield sample
 
 
 class BaseVideoSegmentor(BaseSegmentor):
@@ -443,7 +487,11 @@ class BaseVideoSegmentor(BaseSegmentor):
         """
         keep = self.keep_seg_logits if keep_seg_logits is None \
             else keep_seg_logits
-        to_model, to_output = itertools.tee(frame_samples)
+        if isinstance(frame_samples, Sequence):
+            to_model, to_output = frame_samples, iter(frame_samples)
+        else:  # the model may ignore its samples: do not buffer them all
+            feed = _SampleFeed(frame_samples)
+            to_model, to_output = feed.model_side(), feed.output_side()
         for logits, frame in zip(
                 self.predict_clip(frames, to_model), to_output):
             self.postprocess_result(logits, [frame])
