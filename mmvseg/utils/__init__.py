@@ -1,8 +1,9 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
 from .io import (check_label, list_images, read_flow, read_image,
-                 read_indexed_png, read_label, write_flow)
+                 read_indexed_png, read_label, write_flow,
+                 write_flow_int16_x10)
 
 __all__ = [
     'check_label', 'list_images', 'read_flow', 'read_image',
-    'read_indexed_png', 'read_label', 'write_flow'
+    'read_indexed_png', 'read_label', 'write_flow', 'write_flow_int16_x10'
 ]

@@ -171,13 +171,22 @@ def check_label(label: np.ndarray,
             f'{ignore_index}')
 
 
+#: Name ending of flow files stored as int16 tenths of a pixel (TPS).
+INT16_X10_SUFFIX = '_int16_x10.npy'
+#: Largest |flow| (pixels) an int16 x 10 file can hold.
+INT16_X10_MAX = np.iinfo(np.int16).max / 10
+
+
 def read_flow(path: str,
               expected_hw: Optional[Tuple[int, int]] = None) -> np.ndarray:
     """Read optical flow from a Middlebury ``.flo`` or a NumPy ``.npy`` file.
 
     A ``.flo`` file holds the float32 magic 202021.25, int32 width and height,
     then H*W*2 float32 values (u, v interleaved). A ``.npy`` file must hold an
-    array of shape (H, W, 2). Flow is in pixels, channel 0 = x, 1 = y.
+    array of shape (H, W, 2). Flow is in pixels, channel 0 = x, 1 = y. A file
+    whose name ends with ``_int16_x10.npy`` holds int16 tenths of a pixel (the
+    precomputed flows of TPS, see :func:`write_flow_int16_x10`) and is divided
+    by 10.
 
     Args:
         path: the flow file.
@@ -218,6 +227,11 @@ def read_flow(path: str,
         if flow.ndim != 3 or flow.shape[2] != 2:
             raise ValueError(f'{path}: flow must have shape (H, W, 2), got '
                              f'{flow.shape}')
+        if path.endswith(INT16_X10_SUFFIX):
+            if flow.dtype != np.int16:
+                raise ValueError(f'{path}: an {INT16_X10_SUFFIX} file must '
+                                 f'hold int16 values, got {flow.dtype}')
+            flow = flow.astype(np.float32) / 10
         flow = flow.astype(np.float32)
     else:
         raise ValueError(f'{path}: unknown flow file type (expected .flo or '
@@ -229,14 +243,48 @@ def read_flow(path: str,
     return flow
 
 
-def write_flow(path: str, flow: np.ndarray) -> None:
-    """Write (H, W, 2) float flow (pixels) as Middlebury ``.flo``."""
+def _check_flow_array(path: str, flow: np.ndarray) -> np.ndarray:
     flow = np.asarray(flow, np.float32)
     if flow.ndim != 3 or flow.shape[2] != 2:
         raise ValueError(f'{path}: flow must have shape (H, W, 2), got '
                          f'{flow.shape}')
+    return flow
+
+
+def write_flow(path: str, flow: np.ndarray) -> None:
+    """Write (H, W, 2) float flow (pixels) as Middlebury ``.flo``.
+
+    Raises:
+        ValueError: ``flow`` is not (H, W, 2).
+    """
+    flow = _check_flow_array(path, flow)
     h, w = flow.shape[:2]
     with open(path, 'wb') as f:
         np.array([FLO_MAGIC], np.float32).tofile(f)
         np.array([w, h], np.int32).tofile(f)
         flow.tofile(f)
+
+
+def write_flow_int16_x10(path: str, flow: np.ndarray) -> None:
+    """Write (H, W, 2) flow (pixels) as int16 tenths of a pixel in ``.npy``.
+
+    The format of the precomputed flows of TPS (xing0047/TPS
+    ``tps/domain_adaptation/train_video_UDA.py`` reads them as
+    ``np.load(path) / 10.0``): ``round(10 * flow)`` as
+    int16, so values are kept to 0.05 px and must lie within
+    +-:data:`INT16_X10_MAX` px. :func:`read_flow` reads files whose name
+    ends with ``_int16_x10.npy`` back in pixels.
+
+    Raises:
+        ValueError: ``flow`` is not (H, W, 2), holds NaN/inf, or exceeds the
+            int16 range.
+    """
+    flow = _check_flow_array(path, flow)
+    if not np.isfinite(flow).all():
+        raise ValueError(f'{path}: flow holds NaN or infinite values')
+    peak = float(np.abs(flow).max()) if flow.size else 0.0
+    if peak > INT16_X10_MAX:
+        raise ValueError(f'{path}: |flow| up to {peak:.1f} px does not fit '
+                         f'int16 x 10 (max {INT16_X10_MAX:.1f} px)')
+    with open(path, 'wb') as f:
+        np.save(f, np.round(flow * 10).astype(np.int16))

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from mmvseg.utils import read_flow, write_flow
+from mmvseg.utils import read_flow, write_flow, write_flow_int16_x10
 
 
 def test_flo_round_trip_and_layout(tmp_path):
@@ -42,3 +42,33 @@ def test_flow_errors_name_the_file(tmp_path):
         read_flow(str(tmp_path / 'f.png'))
     with pytest.raises(ValueError, match=r'bad\.flo: flow must have shape'):
         write_flow(str(tmp_path / 'bad.flo'), np.zeros((3, 4)))
+
+
+def test_int16_x10_round_trip(tmp_path):
+    flow = np.array([[[1.04, -2.26], [0.05, 3276.7]],
+                     [[-3276.7, 0.0], [12.349, -0.04]]], np.float32)
+    path = str(tmp_path / 'a_000019_000018_int16_x10.npy')
+    write_flow_int16_x10(path, flow)
+    stored = np.load(path)
+    assert stored.dtype == np.int16
+    assert stored.tolist() == [[[10, -23], [0, 32767]],
+                               [[-32767, 0], [123, 0]]]
+    back = read_flow(path, expected_hw=(2, 2))
+    assert back.dtype == np.float32
+    assert np.array_equal(back, stored.astype(np.float32) / 10)
+    assert np.abs(back - flow).max() <= 0.05 + 1e-4
+
+
+def test_int16_x10_errors_name_the_file(tmp_path):
+    path = str(tmp_path / 'big_int16_x10.npy')
+    with pytest.raises(ValueError, match=r'big_int16_x10\.npy: \|flow\| up '
+                       r'to 3276\.8 px does not fit'):
+        write_flow_int16_x10(path, np.full((2, 2, 2), 3276.8, np.float32))
+    with pytest.raises(ValueError, match='NaN or infinite'):
+        write_flow_int16_x10(path, np.full((2, 2, 2), np.nan, np.float32))
+    with pytest.raises(ValueError, match=r'flow must have shape \(H, W, 2\)'):
+        write_flow_int16_x10(path, np.zeros((2, 2, 3), np.float32))
+    np.save(path, np.zeros((2, 2, 2), np.float32))
+    with pytest.raises(ValueError, match='must hold int16 values, got '
+                       'float32'):
+        read_flow(path)
