@@ -24,7 +24,8 @@ Formats (``--format``):
   files) read.
 - ``tps``: TPS's int16 x 10 ``.npy`` files, all in ``OUT`` (TPS reads one flat
   folder), named after frame t's stem up to the end of its last frame number
-  (digits between underscores), then ``_`` and frame s's number: ``aachen_000000_000019_leftImg8bit.png`` ->
+  (digits between underscores), then ``_`` and frame s's number:
+  ``aachen_000000_000019_leftImg8bit.png`` ->
   ``aachen_000000_000019_000018_int16_x10.npy`` for the flow from frame 19 to
   frame 18 (xing0047/TPS ``tps/domain_adaptation/train_video_UDA.py``).
 
