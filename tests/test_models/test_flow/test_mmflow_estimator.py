@@ -244,3 +244,30 @@ def test_cfg_options_reach_the_model():
     cfg = Config.fromfile(load_mmflow_config(RAFT_CFG).filename)
     assert not cfg.model.data_preprocessor.bgr_to_rgb  # source unchanged
     assert np.isclose(float(est.model.data_preprocessor.mean[0]), 127.5)
+
+
+def test_flow_slot_of_a_video_segmentor_trains_the_mmflow_model():
+    """The flow slot of BaseVideoSegmentor (the guide's flow-based
+    segmentor) with a trainable mmflow RAFT: the segmentation loss reaches
+    the flow network's parameters."""
+    from script_loader import load_script
+    from toy_video_models import IMAGE_MODEL, make_clip
+    guide = load_script('tests', 'test_models', 'test_segmentors',
+                        'test_guide_examples.py')
+    torch.manual_seed(0)
+    model = MODELS.build(
+        dict(
+            type=guide.FeatureFlowSegmentor,
+            image_model=IMAGE_MODEL,
+            key_interval=2,
+            flow=dict(type='MMFlowEstimator', config=RAFT_CFG, iters=1,
+                      trainable=True))).train()
+    assert model.flow.model.training
+    inputs = torch.rand(1, 2, 3, 64, 64) * 2 - 1
+    clip = make_clip(2, labelled=(1, ), key=[1], ref=[0], size=(64, 64))
+    losses = model.loss(inputs, [clip])
+    losses['decode.loss_ce'].backward()
+    grads = [p.grad for p in model.flow.parameters() if p.requires_grad]
+    assert grads and all(g is not None for g in grads)
+    model.eval()
+    assert not model.flow.model.training
