@@ -27,7 +27,8 @@ def test_reports_every_estimator_and_the_difference(tmp_path):
         'RAFT-large (torchvision)', 'RAFT (mmflow)'
     ]
     for entry in report['estimators'].values():
-        assert len(entry['times_s']) == 2
+        assert len(entry['times_s']) == len(entry['cpu_times_s']) == 2
         assert entry['min_s'] == min(entry['times_s']) > 0
+        assert entry['cpu_median_s'] > 0
     assert report['raft_large_vs_mmflow_max_abs_px'] <= 1e-3
     assert json.load(open(tmp_path / 'r.json'))['iters'] == 1

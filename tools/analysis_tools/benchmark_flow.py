@@ -12,10 +12,14 @@ statistics, which are converted to mmflow's layout
 mmflow RAFT, so the run also reports the largest difference between the two
 implementations' flows (the equivalence check; expected <= 1e-3 px).
 
-Each estimator runs ``--warmup`` times untimed, then ``--repeats`` times; the
-table gives the median and the minimum seconds per pair, the estimators
-alternating repeat by repeat so that load changes on the machine hit all of
-them alike. On CUDA every timer synchronises the device first.
+Each estimator runs ``--warmup`` times untimed, then ``--repeats`` times, the
+estimators alternating repeat by repeat so that load changes on the machine
+hit all of them alike. The table gives, per pair, the median and the minimum
+wall-clock seconds and the median CPU seconds of the process
+(``time.process_time``, all threads): on a shared machine the wall clock
+grows with other jobs' load while the CPU time hardly does, and with
+``--threads 1`` the CPU time is the wall time the estimator would take on an
+idle core. On CUDA every timer synchronises the device first.
 
 Example (the numbers in docs/en/user_guides/optical_flow.md)::
 
@@ -23,7 +27,8 @@ Example (the numbers in docs/en/user_guides/optical_flow.md)::
         --json work_dirs/benchmark_flow.json
 
 ``--json OUT`` writes ``{"size", "iters", "threads", "device", "torch",
-"estimators": {name: {"median_s", "min_s", "times_s"}},
+"estimators": {name: {"median_s", "min_s", "cpu_median_s", "times_s",
+"cpu_times_s"}},
 "raft_large_vs_mmflow_max_abs_px"}``.
 """
 import argparse
@@ -157,24 +162,31 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         estimators = build_estimators(args, workdir)
     flows = {}
     times: Dict[str, List[float]] = {name: [] for name in estimators}
+    cpu_times: Dict[str, List[float]] = {name: [] for name in estimators}
     progress = mmengine.ProgressBar(
         (args.warmup + args.repeats) * len(estimators))
     with torch.no_grad():
         for repeat in range(args.warmup + args.repeats):
             for name, est in estimators.items():
                 _sync(args.device)
-                tic = time.perf_counter()
+                tic, cpu_tic = time.perf_counter(), time.process_time()
                 flows[name] = est(frames_t, frames_s)
                 _sync(args.device)
                 if repeat >= args.warmup:
                     times[name].append(time.perf_counter() - tic)
+                    cpu_times[name].append(time.process_time() - cpu_tic)
                 progress.update()
     diff = (flows['RAFT-large (torchvision)'] -
             flows['RAFT (mmflow)']).abs().max().item()
-    table = PrettyTable(['estimator', 's/pair (median)', 's/pair (min)'])
+    table = PrettyTable([
+        'estimator', 's/pair (median)', 's/pair (min)',
+        'CPU s/pair (median)'
+    ])
     for name, values in times.items():
-        table.add_row([name, f'{statistics.median(values):.3f}',
-                       f'{min(values):.3f}'])
+        table.add_row([
+            name, f'{statistics.median(values):.3f}', f'{min(values):.3f}',
+            f'{statistics.median(cpu_times[name]):.3f}'
+        ])
     h, w = frames_t.shape[2:]
     print(f'\n{h}x{w}, {args.iters} RAFT updates, {torch.get_num_threads()} '
           f'threads, device {args.device}, {platform.processor() or "cpu"}')
@@ -191,7 +203,9 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
             name: dict(
                 median_s=statistics.median(values),
                 min_s=min(values),
-                times_s=values)
+                cpu_median_s=statistics.median(cpu_times[name]),
+                times_s=values,
+                cpu_times_s=cpu_times[name])
             for name, values in times.items()
         },
         raft_large_vs_mmflow_max_abs_px=diff)

@@ -108,20 +108,29 @@ def _held_modules(model: nn.Module) -> List[nn.Module]:
     return found
 
 
+def _first(value):
+    return value[0] if isinstance(value, (list, tuple)) and value else value
+
+
 def _test_pipeline(cfg: Config) -> List[dict]:
-    """The test pipeline of an mmflow config (first test dataloader), or []."""
-    loader = cfg.get('test_dataloader')
-    if isinstance(loader, (list, tuple)):
-        loader = loader[0] if loader else None
-    if not isinstance(loader, dict):
-        return []
-    dataset = loader.get('dataset', {})
+    """The test pipeline of an mmflow config, or [].
+
+    The first ``test_dataloader``'s dataset (mmflow 1.x configs), else
+    ``data.test`` (the mmflow 0.x layout that some ``*_kitti-test.py``
+    configs of mmflow 1.0.0rc0 still use).
+    """
+    loader = _first(cfg.get('test_dataloader'))
+    dataset = loader.get('dataset') if isinstance(loader, dict) else None
+    if not isinstance(dataset, dict):
+        data = cfg.get('data')
+        dataset = _first(data.get('test')) if isinstance(data, dict) \
+            else None
     while isinstance(dataset, dict) and 'pipeline' not in dataset and \
             'datasets' in dataset:  # ConcatDataset and the like
-        dataset = dataset['datasets'][0]
-    pipeline = dataset.get('pipeline', []) if isinstance(dataset, dict) \
-        else []
-    return list(pipeline)
+        dataset = _first(dataset['datasets'])
+    pipeline = dataset.get('pipeline') if isinstance(dataset, dict) \
+        else None
+    return list(pipeline or [])
 
 
 def size_policy(cfg: Config) -> Tuple[str, int]:
@@ -243,6 +252,11 @@ class MMFlowEstimator(BaseFlowEstimator):
         self._check_ops()
 
         default_mode, default_divisor = size_policy(cfg)
+        if size_mode is None and default_mode == 'none':
+            print_log(
+                f'{self.config_name}: no InputPad/InputResize in its test '
+                'pipeline: frames go to the model at their size '
+                "(size_mode='none')", 'current', logging.WARNING)
         self.size_mode = size_mode or default_mode
         if self.size_mode not in SIZE_MODES:
             raise ValueError(f'size_mode must be one of {SIZE_MODES}, got '

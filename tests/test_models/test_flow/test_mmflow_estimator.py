@@ -271,3 +271,11 @@ def test_flow_slot_of_a_video_segmentor_trains_the_mmflow_model():
     assert grads and all(g is not None for g in grads)
     model.eval()
     assert not model.flow.model.training
+
+
+def test_size_step_of_old_style_test_configs():
+    """``raft_kitti-test.py`` keeps the mmflow 0.x ``data.test`` layout; its
+    InputPad(exponent=3) is found there."""
+    est = MMFlowEstimator('mmflow::raft/raft_kitti-test.py', iters=1)
+    assert (est.size_mode, est.divisor) == ('pad', 8)
+    assert est.model.test_cfg == dict(iters=1)
