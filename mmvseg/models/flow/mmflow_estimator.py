@@ -15,6 +15,7 @@ builds such a model and runs it the way mmflow's own test pipeline does
 mmflow is imported only when an estimator is built, so ``import mmvseg`` works
 without it.
 """
+import copy
 import logging
 import os.path as osp
 from typing import List, Optional, Sequence, Tuple, Union
@@ -65,16 +66,17 @@ def load_mmflow_config(config: Union[str, dict, Config]) -> Config:
             or a dict of a whole config (with a ``model`` key).
 
     Returns:
-        Config: the config.
+        Config: the config (a copy when ``config`` is a ``Config`` or dict,
+        so that later edits do not reach the caller's object).
 
     Raises:
         FileNotFoundError: the file (or the packaged config) does not exist.
         TypeError: ``config`` is of another type.
     """
     if isinstance(config, Config):
-        return config
+        return copy.deepcopy(config)
     if isinstance(config, dict):
-        return Config(config)
+        return Config(copy.deepcopy(config))
     if not isinstance(config, str):
         raise TypeError('config must be a path, an "mmflow::..." name, a '
                         f'Config or a dict, got {type(config).__name__}')

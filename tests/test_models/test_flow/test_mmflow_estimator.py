@@ -236,13 +236,13 @@ def test_checkpoint_keys_must_match(tmp_path, raft):
 
 
 def test_cfg_options_reach_the_model():
+    cfg = load_mmflow_config(RAFT_CFG)
+    assert isinstance(cfg, Config)
     est = MMFlowEstimator(
-        RAFT_CFG,
-        iters=1,
-        cfg_options={'model.data_preprocessor.bgr_to_rgb': True})
+        cfg, iters=1, cfg_options={'model.data_preprocessor.bgr_to_rgb': True})
     assert est.model.data_preprocessor.channel_conversion
-    cfg = Config.fromfile(load_mmflow_config(RAFT_CFG).filename)
-    assert not cfg.model.data_preprocessor.bgr_to_rgb  # source unchanged
+    assert not cfg.model.data_preprocessor.bgr_to_rgb  # caller's Config
+    assert est.config_name == cfg.filename
     assert np.isclose(float(est.model.data_preprocessor.mean[0]), 127.5)
 
 
