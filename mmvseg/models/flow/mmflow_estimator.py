@@ -34,8 +34,9 @@ from .estimators import BaseFlowEstimator
 #: ``size_mode`` values (see :class:`MMFlowEstimator`).
 SIZE_MODES = ('pad', 'resize', 'none')
 
-#: mmcv ops that mmcv 2.x implements for CUDA only, and why a model needs
-#: them (``mmcv/ops/csrc/pytorch/correlation.cpp`` registers no CPU kernel).
+#: mmcv ops (``mmcv.ops`` class names) with CUDA kernels only: on CPU,
+#: mmcv 2.0.1's ``Correlation`` fails with "correlation_forward_impl:
+#: implementation for device cpu not found" (``mmcv/ops/correlation.py``).
 CUDA_ONLY_OPS = ('Correlation', )
 
 
