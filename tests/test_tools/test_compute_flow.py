@@ -12,7 +12,6 @@ import torch
 from mmvseg.models.flow import DISFlow
 from mmvseg.utils import read_flow
 
-from conftest import shared_path
 from script_loader import REPO_ROOT, load_script
 
 tool = load_script('tools', 'misc', 'compute_flow.py')
@@ -201,10 +200,10 @@ def test_any_estimator_mmflow_raft(tmp_path):
     assert flow.shape == (64, 72, 2) and np.isfinite(flow).all()
 
 
-def test_camvid_val_from_the_config(tmp_path):
+def test_camvid_val_from_the_config(tmp_path, camvid_root):
     """Done-means check: the CamVid val clip (101 frames) gives 100 forward
     .flo files named after the frames of its folder."""
-    camvid = shared_path('data', 'camvid')
+    camvid = camvid_root
     out = tmp_path / 'flow'
     summary = _run(
         out, '--config',

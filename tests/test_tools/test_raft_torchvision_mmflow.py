@@ -12,7 +12,6 @@ from torchvision.models.optical_flow import raft_large, raft_small
 from mmvseg.models.flow import MMFlowEstimator, RAFTFlow
 from mmvseg.utils import read_image
 
-from conftest import shared_path
 from script_loader import load_script
 
 converter = load_script('tools', 'model_converters',
@@ -110,11 +109,11 @@ def test_converted_weights_give_the_flow_of_raftflow(tmp_path):
     assert (flow_tv - flow_mm).abs().max() <= 1e-3
 
 
-def test_same_flow_on_a_real_camvid_pair(tmp_path):
+def test_same_flow_on_a_real_camvid_pair(tmp_path, camvid_root):
     """Done-means check at 360x480 on two real frames (2 source frames
     apart), 3 updates; tools/analysis_tools/benchmark_flow.py reports the
     difference at 20 updates."""
-    val = shared_path('data', 'camvid', 'val')
+    val = osp.join(camvid_root, 'val')
     frames = [
         torch.from_numpy(
             np.ascontiguousarray(read_image(osp.join(val, name))[..., ::-1]))
