@@ -461,6 +461,24 @@ class VideoSegInferencer(BaseInferencer):
             if ok and post.get('summary_json'):
                 write_summary(post['summary_json'], self.summary)
 
+    @staticmethod
+    def peak_rss_mib() -> float:
+        """Peak resident memory of this process so far, in MiB.
+
+        Linux: ``VmHWM`` of ``/proc/self/status`` (``ru_maxrss`` would keep
+        the peak of the process before ``exec``, i.e. of a parent that
+        forked it); elsewhere ``ru_maxrss``.
+        """
+        try:
+            with open('/proc/self/status') as f:
+                for line in f:
+                    if line.startswith('VmHWM:'):
+                        return int(line.split()[1]) / 2**10  # kB
+        except OSError:
+            pass
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak / 2**20 if sys.platform == 'darwin' else peak / 2**10
+
     def _summarize(self, source: VideoSource, video: VideoStream, every: int,
                    write_wait: float, write_busy: float,
                    outputs: dict) -> Dict[str, Any]:
@@ -474,8 +492,7 @@ class VideoSegInferencer(BaseInferencer):
 
         wall = stats.wall
         total, image = ms(wall), ms(times['image_model'])
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        peak_mib = peak / 2**20 if sys.platform == 'darwin' else peak / 2**10
+        peak_mib = self.peak_rss_mib()
         return dict(
             source=source.location,
             clip=source.name,

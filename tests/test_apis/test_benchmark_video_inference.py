@@ -50,4 +50,5 @@ def test_tiny_benchmark(bench, demo_checkpoint, tmp_path):
     assert results['torch_threads'] == 1
     run = results['memory']['6']
     assert run['frames'] == 6
-    assert run['peak_rss_mib'] >= run['setup_rss_mib'] > 0
+    assert run['peak_rss_mib'] >= run['setup_peak_rss_mib'] >= \
+        run['setup_rss_mib'] > 0

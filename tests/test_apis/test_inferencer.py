@@ -346,3 +346,18 @@ def test_a_long_stream_holds_a_few_frames(inferencer, tmp_path):
         held.append(sum(ref() is not None for ref in refs))
     assert len(held) == 70
     assert max(held) <= 2 + 4 + 3  # read-ahead, writer queue, in flight
+
+
+def test_visualize_is_the_overlay_video_frame(inferencer):
+    """``visualize`` draws what the overlay video shows: the blended frame
+    with the legend of every class below."""
+    from mmvseg.apis import VideoFrame, compose_frame, draw_legend
+    image = pan_frames(1, 96, 128)[0]
+    labels = np.tile(np.arange(12).repeat(11)[:128], (96, 1))
+    drawn, = inferencer.visualize([VideoFrame(0, '00000', image)], [labels],
+                                  opacity=0.6)
+    meta = inferencer.model.dataset_meta
+    legend, boxes = draw_legend(meta['classes'], meta['palette'], 128)
+    assert sorted(boxes) == list(range(12))
+    np.testing.assert_array_equal(
+        drawn, compose_frame(image, labels, meta['palette'], 0.6, legend))

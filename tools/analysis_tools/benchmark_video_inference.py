@@ -24,9 +24,9 @@ Two measurements, recorded in ``docs/en/benchmarks/video_inference.md``:
 2. **Peak memory against the video's length.** For each length of
    ``--memory`` (default 100 and 1,000 frames) a fresh interpreter streams
    a generated video of that length through the inferencer with all
-   writers, and reports its peak resident memory (``ru_maxrss``), the
-   resident memory once the model is built (before the first frame) and
-   the resident memory every 50 frames.
+   writers, and reports its peak resident memory (``VmHWM``), the
+   resident memory (and its peak) once the model is built, before the
+   first frame, and the resident memory every 50 frames.
 
 The generated video (``--size``, default CamVid's 360x480) is a textured
 panorama (blocks of colour and noise, a few vertical "poles") panning 2 px
@@ -47,7 +47,6 @@ import json
 import os
 import os.path as osp
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -90,6 +89,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--json', help='write the results to this file')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value')
+    parser.add_argument('--no-speed', action='store_true',
+                        help='skip the time measurement')
     parser.add_argument('--memory-run', type=int, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -129,8 +130,10 @@ def rss_mib() -> float:
 
 
 def peak_rss_mib() -> float:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 2**20 if sys.platform == 'darwin' else peak / 2**10
+    """Peak resident memory of this process in MiB: ``VmHWM`` of
+    ``/proc/self/status`` (``ru_maxrss`` keeps the peak of the process
+    before ``exec``, i.e. of the parent that forked it)."""
+    return VideoSegInferencer.peak_rss_mib()
 
 
 def build_inferencer(args: argparse.Namespace) -> VideoSegInferencer:
@@ -229,7 +232,7 @@ def _sub_clip(clip: VideoSegDataSample, num: int) -> VideoSegDataSample:
 def memory_run(args: argparse.Namespace) -> Dict:
     """One memory measurement in this (fresh) process."""
     inferencer = build_inferencer(args)
-    setup = rss_mib()
+    setup, setup_peak = rss_mib(), peak_rss_mib()
     out_dir = osp.join(args.work_dir, f'memory_{args.memory_run}')
     curve = []
     frames = 0
@@ -244,6 +247,7 @@ def memory_run(args: argparse.Namespace) -> Dict:
     return dict(
         frames=frames,
         setup_rss_mib=round(setup, 1),
+        setup_peak_rss_mib=round(setup_peak, 1),
         peak_rss_mib=round(peak_rss_mib(), 1),
         rss_every_50_frames=curve,
         ms_per_frame=inferencer.summary['ms_per_frame']['total'])
@@ -295,7 +299,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     if args.memory_run:
         print(json.dumps(memory_run(args)))
         return {}
-    source = args.source or generate_pan(
+    source = args.source if args.source or args.no_speed else generate_pan(
         osp.join(args.work_dir,
                  f'pan_{args.frames}_{args.size[0]}x{args.size[1]}.mp4'),
         args.frames, *args.size)
@@ -309,7 +313,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
             processor=platform.processor() or platform.machine(),
             cpus=os.cpu_count(),
             load_average_start=[round(v, 2) for v in os.getloadavg()]),
-        speed=speed(args, source))
+        speed=None if args.no_speed else speed(args, source))
     if args.memory:
         results['memory'] = memory(args, child_argv(args))
     results['machine']['load_average_end'] = [
