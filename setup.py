@@ -75,7 +75,8 @@ setup(
     description='Video semantic segmentation for MMSegmentation 1.x',
     long_description=open('README.md').read(),
     long_description_content_type='text/markdown',
-    license='Apache License 2.0',
+    license='Apache-2.0',  # SPDX expression (PEP 639)
+    license_files=['LICENSE'],
     packages=find_packages(
         exclude=('configs', 'tools', 'tests', 'docs', 'demo')),
     include_package_data=True,  # mmvseg/.mim, listed in MANIFEST.in
@@ -85,7 +86,6 @@ setup(
         tests=read_requirements('requirements/tests.txt'),
         optional=read_requirements('requirements/optional.txt')),
     classifiers=[
-        'License :: OSI Approved :: Apache Software License',
         'Programming Language :: Python :: 3.11',
         'Topic :: Scientific/Engineering :: Artificial Intelligence',
     ],
