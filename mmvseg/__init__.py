@@ -5,15 +5,17 @@ Importing the package checks the mmcv and mmseg versions, applies the
 compatibility fixes of :mod:`mmvseg.utils.compat` (local mmengine checkpoints
 load under torch >= 2.6; ``--launcher pytorch`` works on CPU-only hosts), and
 registers mmvseg's modules into mmseg's registries without replacing any of
-their entries. It changes nothing else in mmengine, mmcv, mmseg or torch
-(``tests/test_utils/test_compat.py`` checks this).
+their entries, and lets mmengine resolve ``mmvseg::`` config names
+(:func:`mmvseg.utils.register_config_scope`). It changes nothing else in
+mmengine, mmcv, mmseg or torch (``tests/test_utils/test_compat.py`` checks
+this).
 """
 import mmcv
 import mmengine
 import mmseg
 from mmengine.utils import digit_version
 
-from .utils import compat
+from .utils import compat, register_config_scope
 from .version import __version__, version_info
 
 MMCV_MIN, MMCV_MAX = '2.0.0rc4', '2.2.0'
@@ -29,6 +31,7 @@ assert digit_version(MMSEG_MIN) <= digit_version(mmseg.__version__) < \
         f'install mmsegmentation>={MMSEG_MIN}, <{MMSEG_MAX}.')
 
 compat.apply_all()
+register_config_scope()
 
 from . import (datasets, engine, evaluation, models,  # noqa: E402,F401,I001
                structures)

@@ -6,11 +6,8 @@
   in; label maps, an overlay mp4, label PNGs and a JSON summary out.
 - :func:`init_model` and :func:`inference_video`: the functional API.
 - :func:`open_video_source`: the frame readers.
-
-Importing this module lets mmengine resolve ``mmvseg::`` config names
-(:func:`register_config_scope`).
 """
-from .config import config_root, load_config, register_config_scope
+from .config import config_root, load_config
 from .inference import (StreamStats, VideoStream, build_frame_pipeline,
                         dataset_meta, inference_video, init_model)
 from .inferencer import VideoSegInferencer
@@ -20,14 +17,11 @@ from .sources import (ArraySource, FolderSource, FrameDecodeError,
 from .writers import (LabelPNGWriter, OverlayVideoWriter, compose_frame,
                       draw_legend, overlay_labels, write_summary)
 
-register_config_scope()
-
 __all__ = [
     'ArraySource', 'FolderSource', 'FrameDecodeError', 'LabelPNGWriter',
     'OverlayVideoWriter', 'StreamStats', 'VideoFileSource', 'VideoFrame',
     'VideoSegInferencer', 'VideoSource', 'VideoStream',
     'build_frame_pipeline', 'compose_frame', 'config_root', 'dataset_meta',
     'draw_legend', 'inference_video', 'init_model', 'load_config',
-    'open_video_source', 'overlay_labels', 'register_config_scope',
-    'write_summary'
+    'open_video_source', 'overlay_labels', 'write_summary'
 ]

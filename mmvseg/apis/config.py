@@ -8,11 +8,8 @@ configs without the repository. A clone (or an editable install) uses the
 repository's ``configs/`` beside the package, the rule of mmengine's
 ``BaseInferencer._get_repo_or_mim_dir``.
 
-mmengine resolves ``package::path`` names (``Config`` ``_base_`` entries,
-``mmengine.hub.get_config``) only for the packages listed in
-``mmengine.config.utils.MODULE2PACKAGE``; :func:`register_config_scope`
-adds ``'mmvseg': 'mmvseg'`` there (an added entry, none replaced), which
-importing :mod:`mmvseg.apis` does.
+``mmvseg::`` names resolve once ``mmvseg`` is imported
+(:func:`mmvseg.utils.register_config_scope`).
 """
 import copy
 import os
@@ -20,23 +17,11 @@ import os.path as osp
 from typing import Optional, Union
 
 from mmengine.config import Config, ConfigDict
-from mmengine.config.utils import MODULE2PACKAGE
 from mmengine.infer import BaseInferencer
 
-#: The scope of mmvseg's config names.
-SCOPE = 'mmvseg'
+from mmvseg.utils.config_scope import SCOPE
 
 ConfigLike = Union[str, os.PathLike, Config, ConfigDict, dict]
-
-
-def register_config_scope() -> None:
-    """Let mmengine resolve ``mmvseg::`` config names.
-
-    Adds ``'mmvseg': 'mmvseg'`` to ``mmengine.config.utils.MODULE2PACKAGE``
-    (the module -> pip package map behind ``Config._get_cfg_path`` and
-    ``mmengine.hub.get_config``) unless present. Idempotent.
-    """
-    MODULE2PACKAGE.setdefault(SCOPE, SCOPE)
 
 
 def config_root() -> str:
@@ -71,7 +56,6 @@ def load_config(config: ConfigLike,
             (named, with the folder searched).
         TypeError: another type.
     """
-    register_config_scope()
     if isinstance(config, Config):
         cfg = copy.deepcopy(config)
     elif isinstance(config, dict):

@@ -12,8 +12,9 @@ running generator of ``predict_clip``
 SSP's recurrence and any other state carried from frame to frame see the
 frames exactly as in ``tools/test.py``, while only a few frames are in
 memory. Decoding and pre-processing run in a background thread, ahead of
-the model. ``LabelPropagator`` takes the whole video at once (its
-``predict`` needs all frames); its memory grows with the video.
+the model. ``LabelPropagator`` streams the same way
+(:meth:`mmvseg.models.segmentors.LabelPropagator.predict_stream`, from the
+first frame's annotation).
 """
 import itertools
 import queue
@@ -40,7 +41,6 @@ from torch import Tensor, nn
 from mmvseg.datasets.davis import davis_object_classes, davis_palette
 from mmvseg.models.segmentors import BaseVideoSegmentor, LabelPropagator
 from mmvseg.registry import DATASETS, MODELS
-from mmvseg.structures import VideoSegDataSample
 from mmvseg.utils import read_indexed_png
 from .config import ConfigLike, load_config
 from .sources import (FrameDecodeError, SourceType, VideoFrame, VideoSource,
@@ -349,8 +349,8 @@ class VideoStream:
     with ``strict``, raise :class:`FrameDecodeError`.
 
     Args:
-        model: a ``BaseVideoSegmentor`` (streamed) or a ``LabelPropagator``
-            (whole video) built from a config with a test pipeline (its
+        model: a ``BaseVideoSegmentor`` or a ``LabelPropagator`` (both
+            streamed) built from a config with a test pipeline (its
             ``cfg``).
         source: the frames.
         pipeline: per-frame pipeline (default: from ``model.cfg``).
@@ -499,8 +499,8 @@ class VideoStream:
             if stop.is_set():
                 return
 
-    def prepared(self) -> Iterator[Tuple[VideoFrame, Tensor,
-                                          SegDataSample]]:
+    def prepared(
+            self) -> Iterator[Tuple[VideoFrame, Tensor, SegDataSample]]:
         """The prepared frames in order: ``(VideoFrame, input (3, H, W),
         SegDataSample)``; undecodable frames are skipped (``on_skip``) or
         raised (``strict``). Read ahead in a thread with ``prefetch``."""
@@ -550,11 +550,7 @@ class VideoStream:
     def __iter__(self) -> Iterator[Tuple[VideoFrame, SegDataSample]]:
         stats = self.stats
         stats.start = time.perf_counter()
-        if isinstance(self.model, LabelPropagator):
-            outputs = self._whole_video()
-        else:
-            outputs = self._streamed()
-        for frame, sample in outputs:
+        for frame, sample in self._streamed():
             stats.frames += 1
             stats.end = time.perf_counter()
             yield frame, sample
@@ -584,26 +580,6 @@ class VideoStream:
             times['model'] += time.perf_counter() - start - (
                 times['wait'] - waited)
             yield next(infos), sample
-
-    def _whole_video(self) -> Iterator[Tuple[VideoFrame, SegDataSample]]:
-        """All frames through ``predict`` at once (label propagation)."""
-        frames, tensors, samples = [], [], []
-        for frame, tensor, sample in self.prepared():
-            frames.append(frame)
-            tensors.append(tensor)
-            samples.append(sample)
-        if not frames:
-            return
-        video = VideoSegDataSample(
-            metainfo=dict(
-                key_frames_inds=list(range(len(frames))),
-                ref_frames_inds=[]))
-        video.video_data_samples = samples
-        start = time.perf_counter()
-        with self._in_model():
-            self.model.predict(torch.stack(tensors)[None], [video])
-        self.stats.times['model'] += time.perf_counter() - start
-        yield from zip(frames, samples)
 
 
 def inference_video(model: nn.Module,

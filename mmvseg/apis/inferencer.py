@@ -31,7 +31,7 @@ from mmengine.utils import ProgressBar
 from mmseg.structures import SegDataSample
 from torch import nn
 
-from .config import ConfigLike, load_config, register_config_scope
+from .config import ConfigLike, load_config
 from .inference import VideoStream, build_frame_pipeline, dataset_meta
 from .sources import SourceType, VideoFrame, VideoSource, open_video_source
 from .writers import (PNG_MODES, LabelPNGWriter, OverlayVideoWriter,
@@ -141,7 +141,6 @@ class VideoSegInferencer(BaseInferencer):
                  scope: Optional[str] = 'mmseg',
                  show_progress: bool = True,
                  prefetch: int = 2) -> None:
-        register_config_scope()
         init_default_scope(scope or 'mmseg')
         cfg = load_config(model)
         self.weights = weights

@@ -119,13 +119,35 @@ def read_indexed_png(path: str) -> np.ndarray:
     return values.astype(np.int64)
 
 
+PNG_PALETTE_COLOUR_TYPE = 3  # IHDR colour type of an indexed PNG
+
+
+def _is_palette_png(path: str) -> bool:
+    """Whether ``path`` is a PNG whose IHDR says "indexed colour" (the colour
+    type byte at offset 25 of the file); False for a missing file."""
+    if not osp.isfile(path):
+        return False
+    with open(path, 'rb') as f:
+        head = f.read(26)
+    return (head.startswith(PNG_SIGNATURE) and len(head) == 26
+            and head[25] == PNG_PALETTE_COLOUR_TYPE)
+
+
 def read_label(path: str) -> np.ndarray:
     """Read a single-channel label map as (H, W) int64.
+
+    A palette ("P") PNG gives its stored indices (as
+    :func:`read_indexed_png`; OpenCV alone would expand it to colours), so
+    the palette PNGs of mmseg's and mmvseg's writers read back as the ids
+    they were written from. Any other file is decoded with OpenCV, unchanged
+    (8- or 16-bit grey).
 
     Raises:
         FileNotFoundError: the file does not exist.
         ValueError: the file is corrupt, or holds more than one channel.
     """
+    if _is_palette_png(path):
+        return read_indexed_png(path)
     label = read_image(path, flag='unchanged')
     if label.ndim != 2:
         raise ValueError(f'{path}: a label map must have one channel, got '

@@ -95,24 +95,23 @@ def test_folder_and_lossless_mp4_equal_the_test_path_and_tc(case):
     val = osp.join(osp.dirname(REPO_ROOT), 'shared', 'data', 'camvid', 'val')
     frames = list_images(val)[:NUM_FRAMES]
     expected = labels(clip)
-    # the folder, with gray PNGs: eval_tc.py reads predictions with OpenCV
-    gray = str(folder / 'gray')
-    assert run_demo(config, checkpoint, val, gray, 'gray')['frames'] == \
-        NUM_FRAMES
-    pngs = list_images(osp.join(gray, 'val'))
-    assert len(pngs) == NUM_FRAMES
-    for path, ref in zip(pngs, expected):
-        np.testing.assert_array_equal(read_label(path), ref)
-    # a lossless mp4 made from the frames with OpenCV, palette PNGs
-    mp4 = write_video(
-        str(folder / 'val.mp4'), [cv2.imread(p) for p in frames], 'FFV1',
-        fps=15)
+    # the folder, with palette PNGs (the default)
     palette = str(folder / 'palette')
-    run_demo(config, checkpoint, mp4, palette)
+    assert run_demo(config, checkpoint, val, palette)['frames'] == NUM_FRAMES
     pngs = list_images(osp.join(palette, 'val'))
     assert len(pngs) == NUM_FRAMES
     for path, ref in zip(pngs, expected):
         np.testing.assert_array_equal(read_indexed_png(path), ref)
+    # a lossless mp4 made from the frames with OpenCV, gray PNGs
+    mp4 = write_video(
+        str(folder / 'val.mp4'), [cv2.imread(p) for p in frames], 'FFV1',
+        fps=15)
+    gray = str(folder / 'gray')
+    run_demo(config, checkpoint, mp4, gray, 'gray')
+    pngs = list_images(osp.join(gray, 'val'))
+    assert len(pngs) == NUM_FRAMES
+    for path, ref in zip(pngs, expected):
+        np.testing.assert_array_equal(read_label(path), ref)
     # eval_tc.py (one sub-folder per clip, frames and PNGs paired by name)
     # gives the TC of the config's metric on tools/test.py's predictions
     frames_root = folder / 'frames' / 'val'
@@ -121,7 +120,7 @@ def test_folder_and_lossless_mp4_equal_the_test_path_and_tc(case):
         os.symlink(path, frames_root / osp.basename(path))
     eval_tc = load_script('tools', 'analysis_tools', 'eval_tc.py')
     report = eval_tc.main([
-        '--frames', str(folder / 'frames'), '--preds', gray, '--protocol',
+        '--frames', str(folder / 'frames'), '--preds', palette, '--protocol',
         'ssp', '--num-classes', '12'
     ])
     metric_cfg = [

@@ -32,20 +32,21 @@ SCRIPT = r'''
 import json, os, sys
 import numpy as np
 import torch
-import mmvseg
 from mmengine.config import Config
 from mmengine.hub import get_config
 from mmengine.infer import BaseInferencer
-from mmvseg.apis import VideoSegInferencer, config_root, init_model
+import mmvseg
 
 name = 'mmvseg::' + sys.argv[1]
-report = dict(package=mmvseg.__file__, config_root=config_root())
-# mmengine resolves the name (hub) and as a _base_ of a user's config
-report['hub'] = get_config(name).filename
+# after ``import mmvseg`` alone, mmengine resolves the name (hub) and as a
+# _base_ of a user's config
+report = dict(hub=get_config(name).filename)
 with open('user_config.py', 'w') as f:
     f.write(f'_base_ = [{name!r}]\nmodel = dict(sim_head=dict(channels=8))\n')
 user = Config.fromfile('user_config.py')
 report['user_sim_channels'] = user.model.sim_head.channels
+from mmvseg.apis import VideoSegInferencer, config_root, init_model
+report.update(package=mmvseg.__file__, config_root=config_root())
 report['models'] = [m['Name'] for m in
                     BaseInferencer._get_models_from_metafile(config_root())]
 torch.manual_seed(0)

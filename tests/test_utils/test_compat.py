@@ -134,9 +134,15 @@ def registries():
 attrs, regs = attributes(), registries()
 schemes = {k: id(v) for k, v in CheckpointLoader._schemes.items()}
 environ = dict(os.environ)
+from mmengine.config.utils import MODULE2PACKAGE
+module2package = dict(MODULE2PACKAGE)
 import mmvseg
 attrs_after, regs_after = attributes(), registries()
 print(json.dumps(dict(
+    module2package_added={k: v for k, v in MODULE2PACKAGE.items()
+                          if module2package.get(k) != v},
+    module2package_kept=all(MODULE2PACKAGE.get(k) == v
+                            for k, v in module2package.items()),
     changed=sorted(k for k in attrs if attrs_after.get(k, -1) != attrs[k]),
     schemes_changed=sorted(
         k for k in set(schemes) | set(CheckpointLoader._schemes)
@@ -150,8 +156,8 @@ print(json.dumps(dict(
 
 def test_import_mmvseg_changes_only_the_documented_objects():
     """In a fresh interpreter, ``import mmvseg`` replaces exactly the objects
-    that the fixes name, adds registry entries without replacing any, and
-    leaves ``os.environ`` alone."""
+    that the fixes name, adds registry entries without replacing any, adds
+    the ``mmvseg::`` config scope, and leaves ``os.environ`` alone."""
     result = subprocess.run([sys.executable, '-c', _SNAPSHOT_SCRIPT],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -166,6 +172,10 @@ def test_import_mmvseg_changes_only_the_documented_objects():
     assert report['schemes_changed'] == ['']
     assert report['registry_replaced'] == []
     assert report['registry_added'] > 0
+    # the mmvseg:: config scope: one entry added to mmengine's module ->
+    # package map, none changed
+    assert report['module2package_added'] == {'mmvseg': 'mmvseg'}
+    assert report['module2package_kept']
     assert not report['environ_changed']
     assert report['applied'] == sorted(applied)
 

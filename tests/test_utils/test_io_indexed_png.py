@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmvseg.utils import list_images, read_image, read_indexed_png
+from mmvseg.utils import list_images, read_image, read_indexed_png, read_label
 
 IDS = np.array([[0, 1, 2, 255], [3, 0, 1, 7]], np.uint8)
 
@@ -23,6 +23,32 @@ def test_palette_png_keeps_the_indices(tmp_path):
     np.testing.assert_array_equal(ids, IDS)
     # OpenCV expands the palette to colours: why this reader exists
     assert read_image(path, 'unchanged').shape == (2, 4, 3)
+
+
+def test_read_label_reads_palette_pngs_as_indices(tmp_path):
+    path = write_palette_png(tmp_path / 'p.png', IDS)
+    ids = read_label(path)
+    assert ids.dtype == np.int64
+    np.testing.assert_array_equal(ids, IDS)
+
+
+def test_read_label_keeps_grey_and_16_bit_values(tmp_path):
+    grey = str(tmp_path / 'l.png')
+    Image.fromarray(IDS).save(grey)
+    np.testing.assert_array_equal(read_label(grey), IDS)
+    wide = np.array([[0, 1000], [65535, 7]], np.uint16)
+    path = str(tmp_path / 'i16.png')
+    Image.fromarray(wide).save(path)
+    np.testing.assert_array_equal(read_label(path), wide)
+
+
+def test_read_label_rejects_colour_pngs(tmp_path):
+    path = str(tmp_path / 'rgb.png')
+    Image.fromarray(np.zeros((2, 3, 3), np.uint8)).save(path)
+    with pytest.raises(ValueError, match='rgb.png: a label map must have one'):
+        read_label(path)
+    with pytest.raises(FileNotFoundError, match='none.png'):
+        read_label(str(tmp_path / 'none.png'))
 
 
 def test_grayscale_png_keeps_the_grey_values(tmp_path):

@@ -11,7 +11,9 @@ see :mod:`mmvseg.evaluation.metrics.temporal_consistency`.
 
 Layout: each of ``--frames``, ``--preds`` (and ``--gts``, ``--flows``) holds
 one sub-folder per clip; frames, prediction PNGs and label PNGs are paired by
-their sorted order inside a clip. ``--flows`` holds
+their sorted order inside a clip. Prediction and label PNGs hold class ids:
+grey (8 or 16 bit) or palette PNGs (read as their indices, e.g. the
+``--save-pngs`` output of ``demo/video_demo.py``). ``--flows`` holds
 ``<clip>/<frame stem>.flo`` = ``f_{i->i+1}`` on frame i's grid and replaces
 flow estimation (OpenCV DIS by default).
 

@@ -1,5 +1,7 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
 from .affinity import topk_affinity
-from .propagate import labels_to_ids, propagate_labels
+from .propagate import LabelPropagation, labels_to_ids, propagate_labels
 
-__all__ = ['topk_affinity', 'propagate_labels', 'labels_to_ids']
+__all__ = [
+    'topk_affinity', 'LabelPropagation', 'propagate_labels', 'labels_to_ids'
+]

@@ -23,7 +23,7 @@ from torch import Tensor
 
 from .affinity import topk_affinity
 
-__all__ = ['propagate_labels', 'labels_to_ids']
+__all__ = ['LabelPropagation', 'propagate_labels', 'labels_to_ids']
 
 
 def _check_inputs(feats: Tensor, first_label: Tensor,
@@ -44,6 +44,77 @@ def _check_inputs(feats: Tensor, first_label: Tensor,
             f'num_context must be an int >= 0, got {num_context!r}')
 
 
+class LabelPropagation:
+    """The propagation of :func:`propagate_labels` one frame at a time.
+
+    Holds frame 0 (long-term slot) and the last ``num_context`` frames with
+    their soft labels, i.e. the state of ``num_context + 1`` frames, so a
+    video of any length streams through in constant memory;
+    :meth:`step` on frames 1, 2, ... gives exactly the maps of
+    :func:`propagate_labels`.
+
+    Args:
+        first_feat (Tensor): features of frame 0, (C, h, w), floating point;
+            the soft labels have its dtype/device.
+        first_label (Tensor): soft label of frame 0 on the feature grid,
+            (L, h, w) (see :func:`propagate_labels`).
+        temperature, topk, radius, num_context, normalize, tile_size: as
+            :func:`propagate_labels`.
+
+    Raises:
+        ValueError: bad shapes or parameters.
+    """
+
+    def __init__(self,
+                 first_feat: Tensor,
+                 first_label: Tensor,
+                 temperature: float,
+                 topk: int,
+                 radius: Optional[float],
+                 num_context: int,
+                 normalize: bool = True,
+                 tile_size: int = 10) -> None:
+        _check_inputs(first_feat[None], first_label, num_context)
+        self.first_label = first_label.to(first_feat.dtype)
+        self.temperature, self.topk, self.radius = temperature, topk, radius
+        self.normalize, self.tile_size = normalize, tile_size
+        self._feat_shape = tuple(first_feat.shape)
+        self._frame0 = _normalized(first_feat, normalize)
+        self._recent: Deque[Tuple[Tensor, Tensor]] = deque(
+            [(self._frame0, self.first_label)] * num_context,
+            maxlen=num_context)
+
+    def step(self, feat: Tensor) -> Tensor:
+        """Soft label (L, h, w) of the next frame from its features
+        (C, h, w); the result joins the context of later frames.
+
+        Raises:
+            ValueError: features of another shape than frame 0's, or a cell
+                with fewer than ``topk`` candidates.
+        """
+        if tuple(feat.shape) != self._feat_shape:
+            raise ValueError(f'frame features of shape {tuple(feat.shape)} '
+                             f'differ from frame 0\'s {self._feat_shape}')
+        query = _normalized(feat, self.normalize)
+        context = [self._frame0] + [f for f, _ in self._recent]
+        labels = [self.first_label] + [label for _, label in self._recent]
+        weights, indices = topk_affinity(
+            query,
+            context,
+            topk=self.topk,
+            temperature=self.temperature,
+            radius=self.radius,
+            num_long_term=1,
+            tile_size=self.tile_size)
+        num_labels, h, w = self.first_label.shape
+        labels = torch.stack(labels, dim=1).reshape(num_labels, -1)
+        pred = (labels[:, indices] * weights).sum(dim=1).reshape(
+            num_labels, h, w)
+        if self._recent.maxlen:
+            self._recent.append((query, pred))
+        return pred
+
+
 def propagate_labels(feats: Tensor,
                      first_label: Tensor,
                      temperature: float,
@@ -60,9 +131,8 @@ def propagate_labels(feats: Tensor,
     frame indices replaced by frame 0), and its soft label is
     ``sum_i W_i * label(slot_i, cell_i)``. Frame 0 and its padded copies
     carry ``first_label``; later frames carry their own soft prediction (no
-    argmax, no renormalisation). Features and labels of only
-    ``num_context + 2`` frames are held at a time besides the input and the
-    output.
+    argmax, no renormalisation). :class:`LabelPropagation` does the same
+    one frame at a time.
 
     Args:
         feats (Tensor): backbone features of the N frames, (N, C, h, w),
@@ -93,30 +163,12 @@ def propagate_labels(feats: Tensor,
             than ``topk`` candidates (see :func:`topk_affinity`).
     """
     _check_inputs(feats, first_label, num_context)
-    num_frames, _, h, w = feats.shape
-    num_labels = first_label.shape[0]
-    first_label = first_label.to(feats.dtype)
-    out = feats.new_empty(num_frames, num_labels, h, w)
-    out[0] = first_label
-    frame0 = _normalized(feats[0], normalize)
-    recent: Deque[Tuple[Tensor, Tensor]] = deque(
-        [(frame0, first_label)] * num_context, maxlen=num_context)
-    for t in range(1, num_frames):
-        query = _normalized(feats[t], normalize)
-        context = [frame0] + [feat for feat, _ in recent]
-        labels = [first_label] + [label for _, label in recent]
-        weights, indices = topk_affinity(
-            query,
-            context,
-            topk=topk,
-            temperature=temperature,
-            radius=radius,
-            num_long_term=1,
-            tile_size=tile_size)
-        labels = torch.stack(labels, dim=1).reshape(num_labels, -1)
-        pred = (labels[:, indices] * weights).sum(dim=1)
-        out[t] = pred.reshape(num_labels, h, w)
-        recent.append((query, out[t]))
+    propagation = LabelPropagation(feats[0], first_label, temperature, topk,
+                                   radius, num_context, normalize, tile_size)
+    out = feats.new_empty(feats.shape[0], *first_label.shape)
+    out[0] = propagation.first_label
+    for t in range(1, feats.shape[0]):
+        out[t] = propagation.step(feats[t])
     return out
 
 

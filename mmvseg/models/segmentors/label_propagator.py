@@ -8,7 +8,10 @@ long-term memory next to the previous n frames, top-k affinity propagation
 argmax of the result. The OpenMMLab shape is a test-only segmentor, as
 mmdet's VIS/VOS models that segment a whole video in ``predict``.
 """
-from typing import Dict, List, Optional, Sequence, Tuple
+import itertools
+from collections import deque
+from typing import (Deque, Dict, Iterable, Iterator, List, Optional, Sequence,
+                    Tuple)
 
 import torch
 import torch.nn.functional as F
@@ -18,7 +21,7 @@ from mmseg.structures import SegDataSample
 from mmseg.utils import ConfigType, OptConfigType, OptMultiConfig
 from torch import Tensor
 
-from mmvseg.models.propagation import labels_to_ids, propagate_labels
+from mmvseg.models.propagation import LabelPropagation, labels_to_ids
 from mmvseg.registry import MODELS
 from mmvseg.structures import VideoSampleList
 
@@ -27,6 +30,9 @@ VOID_ID = 255
 REQUIRED_TEST_CFG = ('temperature', 'topk', 'radius', 'num_context')
 #: ``test_cfg`` keys with a default.
 DEFAULT_TEST_CFG = dict(normalize=True, tile_size=10, chunk_size=5)
+#: ``test_cfg`` keys that are arguments of :class:`LabelPropagation`.
+PROPAGATION_KEYS = ('temperature', 'topk', 'radius', 'num_context',
+                    'normalize', 'tile_size')
 
 
 def first_frame_one_hot(ids: Tensor) -> Tuple[Tensor, Tensor]:
@@ -195,11 +201,7 @@ class LabelPropagator(BaseSegmentor):
         Returns:
             Tensor: (T, C, h, w).
         """
-        chunk = self.test_cfg['chunk_size']
-        return torch.cat([
-            self.extract_feat(frames[start:start + chunk])
-            for start in range(0, frames.shape[0], chunk)
-        ])
+        return torch.stack(list(self.iter_features(frames)))
 
     def encode_decode(self, inputs: Tensor,
                       batch_img_metas: List[dict]) -> Tensor:
@@ -229,9 +231,111 @@ class LabelPropagator(BaseSegmentor):
         """Features of every frame: (N, T, 3, H, W) -> (N, T, C, h, w)."""
         return torch.stack([self.encode_frames(clip) for clip in inputs])
 
+    def iter_features(self, frames: Iterable[Tensor]) -> Iterator[Tensor]:
+        """Features (C, h, w) of frames (3, H, W) taken lazily,
+        ``chunk_size`` frames per backbone call (bounds the backbone's
+        activation memory), holding at most a chunk."""
+        chunk: List[Tensor] = []
+        for frame in itertools.chain(frames, [None]):
+            if frame is not None:
+                chunk.append(frame)
+            if chunk and (frame is None
+                          or len(chunk) == self.test_cfg['chunk_size']):
+                yield from self.extract_feat(torch.stack(chunk))
+                chunk = []
+
+    def predict_stream(self,
+                       frames: Iterable[Tensor],
+                       frame_samples: Iterable[SegDataSample],
+                       keep_seg_logits: Optional[bool] = None
+                       ) -> Iterator[SegDataSample]:
+        """Propagate frame 0's annotation through a video as it comes.
+
+        Frames and samples are read lazily, at most ``chunk_size`` frames
+        ahead of the output, and the propagation holds
+        ``num_context + 1`` frames (:class:`LabelPropagation`), so memory
+        does not grow with the video; the result equals :meth:`predict`.
+
+        Args:
+            frames: preprocessed frames (3, H, W), unpadded, in order.
+            frame_samples: one ``SegDataSample`` per frame; the first carries
+                ``gt_sem_seg`` (1, H0, W0) object ids.
+            keep_seg_logits: unused (propagation has no class logits); kept
+                for the signature of
+                :meth:`mmvseg.models.segmentors.BaseVideoSegmentor.
+                predict_stream`.
+
+        Yields:
+            SegDataSample: each frame sample with ``pred_sem_seg``
+            (1, H0, W0) int64 object ids at its ``ori_shape`` (frame 0: its
+            annotation, void as background).
+
+        Raises:
+            ValueError: no ``gt_sem_seg`` on the first sample, a padded frame
+                (its ``img_shape`` differs from the input), or frames of
+                different sizes.
+        """
+        samples = iter(frame_samples)
+        pending: Deque[SegDataSample] = deque()  # waiting for features
+        input_hw: List[Tuple[int, int]] = []
+
+        def checked() -> Iterator[Tensor]:
+            for t, frame in enumerate(frames):
+                sample = next(samples, None)
+                if sample is None:
+                    raise ValueError(f'frame {t} has no frame sample')
+                input_hw[:] = input_hw or [tuple(frame.shape[-2:])]
+                self._check_frame(frame, sample, t, input_hw[0])
+                pending.append(sample)
+                yield frame
+
+        propagation, object_ids = None, None
+        with torch.no_grad():
+            for feat in self.iter_features(checked()):
+                frame, feat = pending.popleft(), feat.float()
+                if propagation is None:
+                    object_ids, one_hot = first_frame_one_hot(
+                        frame.gt_sem_seg.data[0].to(feat.device))
+                    propagation = LabelPropagation(
+                        feat,
+                        label_to_feature_grid(one_hot, feat.shape[-2:]),
+                        **{k: self.test_cfg[k] for k in PROPAGATION_KEYS})
+                    pred = object_ids[one_hot.argmax(dim=0)]
+                else:
+                    size = frame.metainfo.get('ori_shape', input_hw[0])
+                    channels = labels_to_ids(
+                        propagation.step(feat), tuple(size[:2]))
+                    pred = object_ids[channels]
+                frame.pred_sem_seg = PixelData(data=pred[None])
+                yield frame
+
+    @staticmethod
+    def _check_frame(frame: Tensor, sample: SegDataSample, t: int,
+                     input_hw: Tuple[int, int]) -> None:
+        """Raise a ``ValueError`` naming the video and frame for a frame of
+        another size than frame 0, a padded frame, or a frame 0 without
+        annotation."""
+        name = (f'video "{sample.metainfo.get("video_id")}" frame {t} '
+                f'({sample.metainfo.get("img_path")})')
+        if frame.dim() != 3 or tuple(frame.shape[-2:]) != input_hw:
+            raise ValueError(
+                f'{name}: input of shape {tuple(frame.shape)}, expected '
+                f'(3, {input_hw[0]}, {input_hw[1]}) as frame 0')
+        img_shape = sample.metainfo.get('img_shape')
+        if img_shape is not None and tuple(img_shape[:2]) != input_hw:
+            raise ValueError(
+                f'{name}: inputs of size {input_hw} are padded (frame '
+                f'size {tuple(img_shape[:2])}); LabelPropagator needs '
+                'unpadded frames (no size/size_divisor in the data '
+                'preprocessor test_cfg)')
+        if t == 0 and 'gt_sem_seg' not in sample:
+            raise ValueError(f'{name}: frame 0 has no gt_sem_seg; label '
+                             'propagation needs the first-frame annotation')
+
     def predict(self, inputs: Tensor,
                 data_samples: VideoSampleList) -> VideoSampleList:
-        """Propagate frame 0's annotation through one video.
+        """Propagate frame 0's annotation through one video
+        (:meth:`predict_stream` on its frames).
 
         Args:
             inputs (Tensor): (1, T, 3, H, W) preprocessed frames of one whole
@@ -250,31 +354,16 @@ class LabelPropagator(BaseSegmentor):
                 ``gt_sem_seg`` on frame 0 (the message names the video).
         """
         frames = self._check_video(inputs, data_samples)
-        first_ids = frames[0].gt_sem_seg.data[0].to(inputs.device)
-        object_ids, one_hot = first_frame_one_hot(first_ids)
-        with torch.no_grad():
-            feats = self.encode_frames(inputs[0])
-            soft = propagate_labels(
-                feats.float(),
-                label_to_feature_grid(one_hot, feats.shape[-2:]),
-                temperature=self.test_cfg['temperature'],
-                topk=self.test_cfg['topk'],
-                radius=self.test_cfg['radius'],
-                num_context=self.test_cfg['num_context'],
-                normalize=self.test_cfg['normalize'],
-                tile_size=self.test_cfg['tile_size'])
-        first_pred = object_ids[one_hot.argmax(dim=0)]
-        frames[0].pred_sem_seg = PixelData(data=first_pred[None])
-        for frame, frame_soft in zip(frames[1:], soft[1:]):
-            size = frame.metainfo.get('ori_shape', inputs.shape[-2:])
-            channels = labels_to_ids(frame_soft, tuple(size[:2]))
-            frame.pred_sem_seg = PixelData(data=object_ids[channels][None])
+        for _ in self.predict_stream(inputs[0], frames):
+            pass
         return data_samples
 
     @staticmethod
     def _check_video(inputs: Tensor,
                      data_samples: VideoSampleList) -> List[SegDataSample]:
-        """The frame samples of the single video, after the checks."""
+        """The frame samples of the single video (one video of as many
+        frames as samples; the frames are checked by
+        :meth:`predict_stream`)."""
         if inputs.dim() != 5 or inputs.shape[0] != 1:
             raise ValueError('LabelPropagator.predict takes one video at a '
                              'time (batch size 1): inputs (1, T, 3, H, W), '
@@ -284,19 +373,4 @@ class LabelPropagator(BaseSegmentor):
             raise ValueError('LabelPropagator.predict needs one '
                              f'VideoSegDataSample of {inputs.shape[1]} '
                              'frames')
-        frames = data_samples[0].video_data_samples
-        first = frames[0]
-        name = (f'video "{first.metainfo.get("video_id")}" '
-                f'({first.metainfo.get("img_path")})')
-        if 'gt_sem_seg' not in first:
-            raise ValueError(f'{name}: frame 0 has no gt_sem_seg; label '
-                             'propagation needs the first-frame annotation')
-        img_shape = first.metainfo.get('img_shape')
-        if img_shape is not None and tuple(
-                img_shape[:2]) != tuple(inputs.shape[-2:]):
-            raise ValueError(
-                f'{name}: inputs of size {tuple(inputs.shape[-2:])} are '
-                f'padded (frame size {tuple(img_shape[:2])}); LabelPropagator '
-                'needs unpadded frames (no size/size_divisor in the data '
-                'preprocessor test_cfg)')
-        return frames
+        return data_samples[0].video_data_samples

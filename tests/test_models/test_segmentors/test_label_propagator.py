@@ -89,31 +89,73 @@ def test_static_video_keeps_the_first_label_and_ids():
     assert all('seg_logits' not in f for f in sample.video_data_samples)
 
 
-def test_translating_square_is_followed():
-    """A red square moving 4 px right per frame over a static textured
-    background is tracked (IoU > 0.8 on every frame, 7 frames)."""
+def square_video(num_frames=7):
+    """Frames (T, 3, 64, 96) and masks of a red square moving 4 px right
+    per frame over a static textured background."""
     rng = np.random.default_rng(1)
     blocks = rng.uniform(60, 180, (8, 12, 1)).repeat(3, axis=2)
     background = cv2.resize(blocks, (96, 64),
                             interpolation=cv2.INTER_NEAREST)
     frames, masks = [], []
-    for t in range(7):
+    for t in range(num_frames):
         mask = np.zeros((64, 96), np.int64)
         mask[20:44, 12 + 4 * t:36 + 4 * t] = 1
         img = background.copy()
         img[mask == 1] = RED
         img += rng.uniform(-4, 4, img.shape)
-        frames.append(torch.from_numpy(img.astype(np.float32)).permute(2, 0,
-                                                                     1))
+        frames.append(
+            torch.from_numpy(img.astype(np.float32)).permute(2, 0, 1))
         masks.append(mask)
+    return torch.stack(frames), masks
+
+
+def test_translating_square_is_followed():
+    """The square is tracked (IoU > 0.8 on every frame, 7 frames)."""
+    frames, masks = square_video()
     sample = video_sample(masks[0], 7)
-    build().predict(torch.stack(frames)[None], [sample])
+    build().predict(frames[None], [sample])
     preds = predictions(sample)
     for t, (pred, mask) in enumerate(zip(preds, masks)):
         iou = (pred & mask).sum() / (pred | mask).sum()
         assert iou > 0.8, (t, iou)
     centres = [np.nonzero(p)[1].mean() for p in preds]
     np.testing.assert_allclose(np.diff(centres), 4, atol=1.5)
+
+
+def test_stream_equals_predict_and_reads_a_chunk_ahead():
+    """``predict_stream`` on lazy frames and samples gives ``predict``'s
+    ids, reading at most ``chunk_size`` frames ahead of its output."""
+    frames, masks = square_video(9)
+    model = build(chunk_size=2, num_context=2)
+    whole = video_sample(masks[0], 9)
+    model.predict(frames[None], [whole])
+    pulled = []
+
+    def lazy_frames():
+        for t, frame in enumerate(frames):
+            pulled.append(t)
+            yield frame
+
+    samples = video_sample(masks[0], 9).video_data_samples
+    stream = model.predict_stream(lazy_frames(), iter(samples))
+    for t, frame in enumerate(stream):
+        assert frame is samples[t]
+        assert t < len(pulled) <= t + 2
+        np.testing.assert_array_equal(
+            frame.pred_sem_seg.data[0].numpy(), predictions(whole)[t])
+    assert len(pulled) == 9
+
+
+def test_stream_errors_name_the_frame():
+    model = build()
+    ids = np.zeros((16, 24), np.int64)
+    samples = video_sample(ids, 3).video_data_samples
+    frames = [torch.zeros(3, 16, 24), torch.zeros(3, 16, 20)]
+    with pytest.raises(ValueError, match='"toy" frame 1.*expected '
+                       r'\(3, 16, 24\)'):
+        list(model.predict_stream(frames, samples))
+    with pytest.raises(ValueError, match='frame 1 has no frame sample'):
+        list(model.predict_stream([torch.zeros(3, 16, 24)] * 2, samples[:1]))
 
 
 def test_one_hot_and_a3_5_downsampling():
