@@ -8,36 +8,11 @@ data_root = 'data/demo'
 # frame size
 img_scale = (128, 96)  # (W, H)
 crop_size = (96, 128)  # (H, W)
-train_pipeline = [
-    dict(type='VideoFrameSample'),
-    dict(
-        type='TransformBroadcaster',
-        share_random_params=True,
-        transforms=[
-            dict(type='LoadFrameFromFile'),
-            dict(type='LoadVideoAnnotations'),
-            dict(
-                type='RandomResize',
-                scale=img_scale,
-                ratio_range=(0.75, 1.5),
-                keep_ratio=True),
-            dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=1.0),
-            dict(type='RandomFlip', prob=0.5),
-            dict(type='VideoPhotoMetricDistortion'),
-        ]),
-    dict(type='PackVideoSegInputs'),
-]
-test_pipeline = [
-    dict(type='VideoFrameSample'),
-    dict(
-        type='TransformBroadcaster',
-        transforms=[
-            dict(type='LoadFrameFromFile'),
-            dict(type='Resize', scale=img_scale, keep_ratio=True),
-            dict(type='LoadVideoAnnotations'),
-        ]),
-    dict(type='PackVideoSegInputs'),
-]
+train_pipeline = _base_.train_pipeline
+train_pipeline[1]['transforms'][2]['scale'] = img_scale  # RandomResize
+train_pipeline[1]['transforms'][3]['crop_size'] = crop_size  # RandomCrop
+test_pipeline = _base_.test_pipeline
+test_pipeline[1]['transforms'][1]['scale'] = img_scale  # Resize
 model = dict(
     data_preprocessor=dict(size=crop_size),
     image_model=dict(init_cfg=None),

@@ -251,10 +251,11 @@ class LabelPNGWriter:
     so the predictions pair with the frames by sorted name, or its index
     ``%05d``). ``mode='palette'`` writes indexed ("P") PNGs with the
     palette (viewable, and read back as ids by
-    :func:`mmvseg.utils.read_indexed_png`, as ``eval_davis.py`` reads
-    them); ``mode='gray'`` writes single-channel ("L") PNGs whose values are
-    the ids, which OpenCV also reads as ids (``mmvseg.utils.read_label``,
-    the reader of ``eval_tc.py``).
+    :func:`mmvseg.utils.read_indexed_png` and
+    :func:`mmvseg.utils.read_label`, the readers of ``eval_davis.py`` and
+    ``eval_tc.py``); ``mode='gray'`` writes single-channel ("L") PNGs whose
+    values are the ids, which any image reader (OpenCV too) reads as
+    ids.
 
     Args:
         out_dir: root folder.

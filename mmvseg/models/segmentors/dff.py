@@ -169,11 +169,7 @@ class DFF(BaseVideoSegmentor):
             ValueError: a batch without exactly one key and one reference
                 frame per clip.
         """
-        key, ref = self.key_and_ref_index(data_samples)
-        if len(key) != 1 or len(ref) != 1:
-            raise ValueError('DFF trains on (t-1, t) pairs: one key and one '
-                             f'reference frame, got {key} and {ref}')
-        frames, frames_prev = inputs[:, key[0]], inputs[:, ref[0]]
+        frames, frames_prev, key = self.key_and_ref_pair(inputs, data_samples)
         flow = self.estimate_flow(frames, frames_prev)
         feats_prev = self.extract_feat(frames_prev)
         feature_prev = self.head_feature(feats_prev)
@@ -186,7 +182,7 @@ class DFF(BaseVideoSegmentor):
             ref_feats=feats_prev,
             ref_feature=feature_prev,
             key_logits=logits,
-            key_samples=[sample[key[0]] for sample in data_samples])
+            key_samples=[sample[key] for sample in data_samples])
 
     def loss_by_outputs(self, outputs: Dict[str, Any],
                         data_samples: VideoSampleList) -> Dict[str, Tensor]:

@@ -197,11 +197,7 @@ class NetWarp(BaseVideoSegmentor):
             ValueError: a batch without exactly one key and one reference
                 frame per clip.
         """
-        key, ref = self.key_and_ref_index(data_samples)
-        if len(key) != 1 or len(ref) != 1:
-            raise ValueError('NetWarp trains on (t-1, t) pairs: one key and '
-                             f'one reference frame, got {key} and {ref}')
-        frames, frames_prev = inputs[:, key[0]], inputs[:, ref[0]]
+        frames, frames_prev, key = self.key_and_ref_pair(inputs, data_samples)
         size = frames.shape[2:]
         flow = self.refine_flow(
             self.estimate_flow(frames, frames_prev), frames, frames_prev)
@@ -216,7 +212,7 @@ class NetWarp(BaseVideoSegmentor):
             ref_feats=feats_prev,
             merged_feats=merged,
             key_logits=self.decode_logits(merged, size),
-            key_samples=[sample[key[0]] for sample in data_samples])
+            key_samples=[sample[key] for sample in data_samples])
         return outputs
 
     def loss_by_outputs(self, outputs: Dict[str, Any],

@@ -182,11 +182,7 @@ class SSP(BaseVideoSegmentor):
             ValueError: a batch without exactly one key and one reference
                 frame per clip.
         """
-        key, ref = self.key_and_ref_index(data_samples)
-        if len(key) != 1 or len(ref) != 1:
-            raise ValueError('SSP trains on (t-1, t) pairs: one key and one '
-                             f'reference frame, got {key} and {ref}')
-        frames_prev, frames = inputs[:, ref[0]], inputs[:, key[0]]
+        frames, frames_prev, key = self.key_and_ref_pair(inputs, data_samples)
         size = frames.shape[2:]
         feats_prev = self.extract_feat(frames_prev)
         logits_prev = self.decode_logits(feats_prev, size)
@@ -205,7 +201,7 @@ class SSP(BaseVideoSegmentor):
             key_logits=logits,
             ref_logits=logits_prev,
             fused_logits=out,
-            key_samples=[sample[key[0]] for sample in data_samples])
+            key_samples=[sample[key] for sample in data_samples])
 
     def loss_by_outputs(self, outputs: Dict[str, Any],
                         data_samples: VideoSampleList) -> Dict[str, Tensor]:
