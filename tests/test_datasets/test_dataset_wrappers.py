@@ -4,22 +4,13 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
+from video_pipelines import train_pipeline
 
 from mmvseg.datasets import BaseVideoSegDataset, TwoDomainDataset
 from mmvseg.registry import DATASETS
 from mmvseg.structures import VideoSegDataSample
 
-PIPELINE = [
-    dict(type='VideoFrameSample'),
-    dict(
-        type='TransformBroadcaster',
-        share_random_params=True,
-        transforms=[
-            dict(type='LoadFrameFromFile'),
-            dict(type='LoadVideoAnnotations'),
-        ]),
-    dict(type='PackVideoSegInputs'),
-]
+PIPELINE = train_pipeline()
 
 
 def _packed(prefix, num):

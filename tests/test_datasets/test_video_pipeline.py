@@ -7,6 +7,7 @@ import torch
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.runner import Runner
+from video_pipelines import train_pipeline
 
 from mmvseg.models.segmentors.base_video import BaseVideoSegmentor
 from mmvseg.registry import MODELS
@@ -79,22 +80,12 @@ def test_unlabelled_references_through_train_pipeline(make_videos,
                                                       build_dataset):
     """Key frames with unlabelled references, before and after the key."""
     root = make_videos({'v': (6, [0, 3])}, height=16, width=24)
-    pipeline = [
-        dict(type='VideoFrameSample'),
-        dict(
-            type='TransformBroadcaster',
-            share_random_params=True,
-            transforms=[
-                dict(type='LoadFrameFromFile'),
-                dict(type='LoadVideoAnnotations'),
-                dict(type='RandomResize', scale=(24, 16),
-                     ratio_range=(0.75, 1.5), keep_ratio=True),
-                dict(type='RandomCrop', crop_size=(12, 16)),
-                dict(type='RandomFlip', prob=0.5),
-                dict(type='VideoPhotoMetricDistortion'),
-            ]),
-        dict(type='PackVideoSegInputs'),
-    ]
+    pipeline = train_pipeline(
+        dict(type='RandomResize', scale=(24, 16), ratio_range=(0.75, 1.5),
+             keep_ratio=True),
+        dict(type='RandomCrop', crop_size=(12, 16)),
+        dict(type='RandomFlip', prob=0.5),
+        dict(type='VideoPhotoMetricDistortion'))
     dataset = build_dataset(root, ref_offsets=[-2, -1, 1], pipeline=pipeline)
     assert len(dataset) == 2
     preprocessor = MODELS.build(
@@ -123,19 +114,9 @@ def test_random_references_keep_a_batch_consistent(make_videos,
                                                    build_dataset):
     """ETC-style items: the key frame first whatever side the draw falls."""
     root = make_videos({'v': (8, [0, 4, 7])}, height=16, width=24)
-    pipeline = [
-        dict(type='VideoFrameSample'),
-        dict(
-            type='TransformBroadcaster',
-            share_random_params=True,
-            transforms=[
-                dict(type='LoadFrameFromFile'),
-                dict(type='LoadVideoAnnotations'),
-                dict(type='RandomCrop', crop_size=(12, 16)),
-                dict(type='RandomFlip', prob=0.5),
-            ]),
-        dict(type='PackVideoSegInputs'),
-    ]
+    pipeline = train_pipeline(
+        dict(type='RandomCrop', crop_size=(12, 16)),
+        dict(type='RandomFlip', prob=0.5))
     dataset = build_dataset(
         root,
         ref_offsets=dict(choices=[3, 2, 1, -1, -2], num=1),

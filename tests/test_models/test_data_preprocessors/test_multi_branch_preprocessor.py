@@ -12,6 +12,7 @@ from mmengine.model import BaseModel
 from mmengine.optim import OptimWrapper
 from torch import nn
 from torch.utils.data import DataLoader
+from video_pipelines import train_pipeline
 
 from mmvseg.models.data_preprocessors import (MultiBranchVideoDataPreProcessor,
                                               VideoSegDataPreProcessor)
@@ -32,17 +33,7 @@ VIDEOS = {
     's1': (5, 10, 2, [1], 60),
     't0': (7, 9, 4, [], 110),
 }
-PIPELINE = [
-    dict(type='VideoFrameSample'),
-    dict(
-        type='TransformBroadcaster',
-        share_random_params=True,
-        transforms=[
-            dict(type='LoadFrameFromFile'),
-            dict(type='LoadVideoAnnotations'),
-        ]),
-    dict(type='PackVideoSegInputs'),
-]
+PIPELINE = train_pipeline()
 
 
 def _bgr(video, frame):
