@@ -1,4 +1,16 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
+from .etc_distillation import (CITYSCAPES_ETC_CLASS_WEIGHTS,
+                               ConvLSTMDistillationLoss,
+                               PairwiseSimilarityDistillationLoss,
+                               PixelwiseKDLoss,
+                               SpatialSimilarityDistillationLoss,
+                               pairwise_similarity)
 from .temporal_consistency_loss import TemporalConsistencyLoss
+from .temporal_motion_loss import TemporalMotionLoss, motion_mask
 
-__all__ = ['TemporalConsistencyLoss']
+__all__ = [
+    'CITYSCAPES_ETC_CLASS_WEIGHTS', 'ConvLSTMDistillationLoss',
+    'PairwiseSimilarityDistillationLoss', 'PixelwiseKDLoss',
+    'SpatialSimilarityDistillationLoss', 'TemporalConsistencyLoss',
+    'TemporalMotionLoss', 'motion_mask', 'pairwise_similarity'
+]
