@@ -3,8 +3,9 @@ from .formatting import PackVideoSegInputs
 from .frame_sampling import VideoFrameSample
 from .loading import LoadFrameFromFile, LoadVideoAnnotations
 from .photometric import VideoPhotoMetricDistortion
+from .teacher_logits import LoadTeacherLogits
 
 __all__ = [
-    'LoadFrameFromFile', 'LoadVideoAnnotations', 'PackVideoSegInputs',
-    'VideoFrameSample', 'VideoPhotoMetricDistortion'
+    'LoadFrameFromFile', 'LoadTeacherLogits', 'LoadVideoAnnotations',
+    'PackVideoSegInputs', 'VideoFrameSample', 'VideoPhotoMetricDistortion'
 ]

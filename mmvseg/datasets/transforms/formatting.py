@@ -7,8 +7,10 @@ mmseg's own ``PackSegInputs``.
 """
 from typing import List, Sequence
 
+import numpy as np
 import torch
 from mmcv.transforms import BaseTransform
+from mmengine.structures import PixelData
 from mmseg.datasets.transforms import PackSegInputs
 
 from mmvseg.registry import TRANSFORMS
@@ -26,11 +28,11 @@ class PackVideoSegInputs(BaseTransform):
     """Pack the dict-of-lists of a clip of T frames.
 
     The lists are scattered into T frame dicts, each packed by mmseg's
-    ``PackSegInputs(meta_keys)``; the T images are stacked and the T
-    ``SegDataSample`` (``gt_sem_seg`` only on labelled frames) go into one
-    :class:`VideoSegDataSample` whose metainfo ``key_frames_inds`` /
-    ``ref_frames_inds`` are the positions where ``key_frame_flags`` is
-    True / False.
+    ``PackSegInputs(meta_keys)`` (plus ``teacher_logits`` when loaded); the
+    T images are stacked and the T ``SegDataSample`` (``gt_sem_seg`` only on
+    labelled frames) go into one :class:`VideoSegDataSample` whose metainfo
+    ``key_frames_inds`` / ``ref_frames_inds`` are the positions where
+    ``key_frame_flags`` is True / False.
 
     Required Keys:
 
@@ -43,6 +45,9 @@ class PackVideoSegInputs(BaseTransform):
     - gt_seg_map (list[np.ndarray]): (H, W) per frame; dropped (with
       ``gt_edge_map``/``gt_depth_map``) from frames whose ``seg_map_path`` is
       None, which hold the placeholder of :class:`LoadVideoAnnotations`.
+    - teacher_logits (list[np.ndarray]): (H, W, K) float per frame
+      (:class:`LoadTeacherLogits`), packed as each sample's
+      ``teacher_logits``: ``PixelData`` of a (K, H, W) float32 tensor.
 
     Added Keys:
 
@@ -86,6 +91,15 @@ class PackVideoSegInputs(BaseTransform):
                     frame.pop(key, None)
         return frames
 
+    @staticmethod
+    def _chw_tensor(logits: np.ndarray) -> torch.Tensor:
+        """(H, W, K) -> (K, H, W) float32 tensor; (H, W) is K = 1 (OpenCV
+        drops a single channel when resizing)."""
+        if logits.ndim == 2:
+            logits = logits[..., None]
+        return torch.from_numpy(
+            np.ascontiguousarray(logits.transpose(2, 0, 1), np.float32))
+
     def transform(self, results: dict) -> dict:
         """Pack the clip.
 
@@ -94,7 +108,12 @@ class PackVideoSegInputs(BaseTransform):
             :class:`VideoSegDataSample`.
         """
         flags = results['key_frame_flags']
-        packed = [self._pack_frame(frame) for frame in self._scatter(results)]
+        frames = self._scatter(results)
+        packed = [self._pack_frame(frame) for frame in frames]
+        for frame, frame_packed in zip(frames, packed):
+            if frame.get('teacher_logits') is not None:
+                frame_packed['data_samples'].teacher_logits = PixelData(
+                    data=self._chw_tensor(frame['teacher_logits']))
         shapes = {tuple(p['inputs'].shape) for p in packed}
         if len(shapes) != 1:
             raise ValueError('PackVideoSegInputs: the frames of a clip must '
