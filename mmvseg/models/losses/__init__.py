@@ -5,12 +5,13 @@ from .etc_distillation import (CITYSCAPES_ETC_CLASS_WEIGHTS,
                                PixelwiseKDLoss,
                                SpatialSimilarityDistillationLoss,
                                pairwise_similarity)
+from .kd_loss import SoftLabelKDLoss
 from .temporal_consistency_loss import TemporalConsistencyLoss
 from .temporal_motion_loss import TemporalMotionLoss, motion_mask
 
 __all__ = [
     'CITYSCAPES_ETC_CLASS_WEIGHTS', 'ConvLSTMDistillationLoss',
-    'PairwiseSimilarityDistillationLoss', 'PixelwiseKDLoss',
+    'PairwiseSimilarityDistillationLoss', 'PixelwiseKDLoss', 'SoftLabelKDLoss',
     'SpatialSimilarityDistillationLoss', 'TemporalConsistencyLoss',
     'TemporalMotionLoss', 'motion_mask', 'pairwise_similarity'
 ]

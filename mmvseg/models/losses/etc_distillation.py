@@ -44,6 +44,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmvseg.registry import MODELS
+from .kd_loss import SoftLabelKDLoss
 
 #: Cityscapes class weights of the repository's weighted cross-entropy
 #: (``util/crit.py``, ``CriterionDSN``), in train-id order (road first).
@@ -121,78 +122,40 @@ def pairwise_similarity(x: Tensor, other: Tensor,
 
 
 @MODELS.register_module()
-class PixelwiseKDLoss(nn.Module):
+class PixelwiseKDLoss(SoftLabelKDLoss):
     """Pixel-wise knowledge distillation, ``CriterionKD`` of ETC.
 
     ``L = loss_weight * mean_{B,K,H,W} p_T (log p_T - log p_S)`` with
     ``p = softmax(z / tau)`` over the class axis, the student's logits
     first resized bilinearly (``align_corners=True``) to the teacher's
-    size; no ``tau**2`` factor. The repository sums this over the
-    labelled and the other frame (``CriterionKD``), or weighs the extra
-    frames by 0.4 (``CriterionKDLong``): call it once per frame.
-
-    mmseg 1.2.2's ``KLDivLoss`` (``mmseg/models/losses/kldiv_loss.py``;
-    not exported by ``mmseg.models.losses`` and so not registered) is not
-    this loss and is not reused: it feeds probabilities where ``F.kl_div``
-    expects log-probabilities (so it computes ``p_T (log p_T - p_S)``, not
-    a KL divergence; on random logits it is even negative), multiplies by
-    ``tau**2``, returns one value per sample for ``reduction='mean'``,
-    needs student and teacher of one size and has no ``loss_weight``.
+    size; no ``tau**2`` factor: :class:`SoftLabelKDLoss` with
+    ``reduction='mean'``, ``tau_squared=False``, ``resize_student=True``.
+    The repository sums this over the labelled and the other frame
+    (``CriterionKD``), or weighs the extra frames by 0.4
+    (``CriterionKDLong``): call it once per frame.
 
     Args:
-        tau: temperature (the repository's ``T``, 1).
+        temperature: tau > 0 (the repository's ``T``, 1).
         loss_weight: factor of the loss (not set in the repository; 1.0 is
             our default).
         loss_name: key in the losses dict.
 
     Raises:
-        ValueError: ``tau <= 0``.
+        ValueError: ``temperature <= 0``; (on call) inputs not 4-d, or
+            another batch size or class count.
     """
 
     def __init__(self,
-                 tau: float = 1.0,
+                 temperature: float = 1.0,
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_kd'):
-        super().__init__()
-        if tau <= 0:
-            raise ValueError(f'tau must be positive, got {tau}')
-        self.tau = tau
-        self.loss_weight = loss_weight
-        self._loss_name = loss_name
-
-    @property
-    def loss_name(self) -> str:
-        return self._loss_name
-
-    def forward(self, student_logits: Tensor,
-                teacher_logits: Tensor) -> Tensor:
-        """Compute the loss.
-
-        Args:
-            student_logits: (B, K, h, w) float logits (not probabilities).
-            teacher_logits: (B, K, H, W) float logits of the same frame.
-
-        Returns:
-            Tensor: scalar loss.
-
-        Raises:
-            ValueError: not 4-d, or batch size or class count differ.
-        """
-        _check_4d(student_logits=student_logits,
-                  teacher_logits=teacher_logits)
-        if student_logits.shape[:2] != teacher_logits.shape[:2]:
-            raise ValueError('student and teacher logits must share B and K, '
-                             f'got {_shape(student_logits)} and '
-                             f'{_shape(teacher_logits)}')
-        student = F.interpolate(
-            student_logits,
-            size=teacher_logits.shape[2:],
-            mode='bilinear',
-            align_corners=True)
-        log_p_s = F.log_softmax(student / self.tau, dim=1)
-        log_p_t = F.log_softmax(teacher_logits / self.tau, dim=1)
-        kl = F.kl_div(log_p_s, log_p_t, reduction='none', log_target=True)
-        return self.loss_weight * kl.mean()
+        super().__init__(
+            temperature=temperature,
+            reduction='mean',
+            tau_squared=False,
+            resize_student=True,
+            loss_weight=loss_weight,
+            loss_name=loss_name)
 
 
 @MODELS.register_module()

@@ -69,7 +69,7 @@ def test_kd_hand_computed_with_resize(tau):
     student[0, 0, 0, 1] = 2
     teacher = torch.zeros(1, 2, 1, 3)
     expected = sum(_kl_uniform_vs(z / tau) for z in (0, 1, 2)) / 6
-    loss = PixelwiseKDLoss(tau=tau)
+    loss = PixelwiseKDLoss(temperature=tau)
     assert loss(student, teacher).item() == pytest.approx(expected, rel=1e-6)
     assert loss.loss_name == 'loss_kd'
     assert PixelwiseKDLoss(loss_weight=0.5)(student, teacher).item() == \
@@ -86,11 +86,11 @@ def test_kd_zero_when_equal_and_grad_only_to_student():
 
 
 def test_kd_errors():
-    with pytest.raises(ValueError, match='tau'):
-        PixelwiseKDLoss(tau=0)
+    with pytest.raises(ValueError, match='temperature'):
+        PixelwiseKDLoss(temperature=0)
     with pytest.raises(ValueError, match=r'\(1, 3, 2, 2\)'):
         PixelwiseKDLoss()(torch.zeros(1, 3, 2, 2), torch.zeros(1, 2, 4, 4))
-    with pytest.raises(ValueError, match='B, C, H, W'):
+    with pytest.raises(ValueError, match='B, K, H, W'):
         PixelwiseKDLoss()(torch.zeros(3, 2, 2), torch.zeros(1, 3, 2, 2))
 
 
@@ -160,7 +160,7 @@ def test_convlstm_loss():
 
 
 @pytest.mark.parametrize('cfg, cls', [
-    (dict(type='PixelwiseKDLoss', tau=2.0), PixelwiseKDLoss),
+    (dict(type='PixelwiseKDLoss', temperature=2.0), PixelwiseKDLoss),
     (dict(type='PairwiseSimilarityDistillationLoss', normalizer='cosine'),
      PairwiseSimilarityDistillationLoss),
     (dict(type='SpatialSimilarityDistillationLoss'),
