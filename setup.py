@@ -77,9 +77,13 @@ setup(
     long_description_content_type='text/markdown',
     license='Apache-2.0',  # SPDX expression (PEP 639)
     license_files=['LICENSE'],
+    # mmvseg/datasets/data: the snippet lists, a data folder without
+    # __init__.py, listed as setuptools asks for such folders
     packages=find_packages(
-        exclude=('configs', 'tools', 'tests', 'docs', 'demo')),
+        exclude=('configs', 'tools', 'tests', 'docs', 'demo')) +
+    ['mmvseg.datasets.data'],
     include_package_data=True,  # mmvseg/.mim, listed in MANIFEST.in
+    package_data={'mmvseg.datasets.data': ['*.txt']},
     python_requires='>=3.11',
     install_requires=read_requirements('requirements/runtime.txt'),
     extras_require=dict(

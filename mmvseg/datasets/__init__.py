@@ -2,6 +2,7 @@
 from .aerial_video import AerialClipDataset
 from .base_video_dataset import BaseVideoSegDataset
 from .camvid_video import CamVidVideoDataset, parse_camvid_name
+from .cityscapes_seq import CityscapesSeqDataset
 from .dataset_wrappers import TwoDomainDataset
 from .davis import DAVISDataset, davis_object_classes
 from .reference_offsets import RandomRefOffsets
@@ -13,8 +14,9 @@ from .uavid_vdd import UAVidVDDDataset
 
 __all__ = [
     'AerialClipDataset', 'BaseVideoSegDataset', 'CamVidVideoDataset',
-    'DAVISDataset', 'LoadFrameFromFile', 'LoadVideoAnnotations',
-    'PackVideoSegInputs', 'RandomRefOffsets', 'RuralScapesDataset',
-    'TwoDomainDataset', 'UAVidVDDDataset', 'VideoFrameSample',
-    'VideoPhotoMetricDistortion', 'davis_object_classes', 'parse_camvid_name'
+    'CityscapesSeqDataset', 'DAVISDataset', 'LoadFrameFromFile',
+    'LoadVideoAnnotations', 'PackVideoSegInputs', 'RandomRefOffsets',
+    'RuralScapesDataset', 'TwoDomainDataset', 'UAVidVDDDataset',
+    'VideoFrameSample', 'VideoPhotoMetricDistortion', 'davis_object_classes',
+    'parse_camvid_name'
 ]
