@@ -215,9 +215,9 @@ def test_label_reader_option(tmp_path):
         seg_fields=[],
         num_classes=3)
     loaded = LoadFrameFromFile()(dict(frame, seg_fields=[]))
-    with pytest.raises(ValueError, match='00000.png: a label map must have '
-                       'one channel'):
-        LoadVideoAnnotations()(dict(loaded, seg_fields=[]))
+    # both readers give the palette indices of the annotation
+    out = LoadVideoAnnotations()(dict(loaded, seg_fields=[]))
+    np.testing.assert_array_equal(out['gt_seg_map'], two_objects())
     indexed = LoadVideoAnnotations(label_reader='indexed_png')
     out = indexed(dict(loaded, seg_fields=[]))
     np.testing.assert_array_equal(out['gt_seg_map'], two_objects())

@@ -67,11 +67,12 @@ class LoadFrameFromFile(LoadImageFromFile):
 class LoadVideoAnnotations(LoadAnnotations):
     """mmseg's ``LoadAnnotations`` for frames that may have no label.
 
-    The label of a frame is read with ``mmvseg.utils.read_label`` (OpenCV,
-    single-channel maps) or, with ``label_reader='indexed_png'``, with
-    ``mmvseg.utils.read_indexed_png`` (Pillow: the stored indices of a
-    palette "P" or grayscale "L" PNG, e.g. DAVIS object ids, which OpenCV
-    would expand to colours); ``reduce_zero_label`` and ``label_map`` are
+    The label of a frame is read with ``mmvseg.utils.read_label`` (grey
+    maps of 8 or 16 bits with OpenCV, palette PNGs as their indices, as
+    mmseg's default Pillow decoding does) or, with
+    ``label_reader='indexed_png'``, with ``mmvseg.utils.read_indexed_png``
+    (Pillow, 8-bit palette "P" or grayscale "L" PNGs only, e.g. DAVIS object
+    ids); ``reduce_zero_label`` and ``label_map`` are
     applied as mmseg does (reduce first: 0 -> 255, v -> v - 1; then
     ``old -> new`` from the unmapped values), and the result is checked: its
     size must be the frame's original image size ``ori_shape`` (so the
