@@ -30,8 +30,10 @@ Formats (``--format``):
   frame 18 (xing0047/TPS ``tps/domain_adaptation/train_video_UDA.py``).
 
 Files that exist are skipped (resume), each file is written to a temporary
-name and renamed (a killed run leaves no partial flow file), a progress bar
-runs over the pairs, and a summary gives the time per pair.
+name and renamed (a killed run leaves no partial flow file), an unwritable
+output folder or a full disk stops the run with an error naming the folder
+or file (``mmvseg.utils.tool_io``), a progress bar runs over the pairs, and
+a summary gives the time per pair.
 
 Examples::
 
@@ -54,6 +56,7 @@ import os.path as osp
 import re
 import time
 from collections import OrderedDict
+from functools import partial
 from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import mmengine
@@ -61,14 +64,14 @@ import numpy as np
 import torch
 from mmengine.config import Config, DictAction
 from mmengine.device import get_device
-from mmengine.registry import init_default_scope
 from mmengine.utils import ProgressBar
 from torch import Tensor, nn
 
 import mmvseg  # noqa: F401  (registers the estimators and datasets)
-from mmvseg.registry import DATASETS, MODELS
+from mmvseg.registry import MODELS
 from mmvseg.utils import (list_images, read_image, write_flow,
                           write_flow_int16_x10)
+from mmvseg.utils.tool_io import check_output_dir, config_videos, write_atomic
 
 FORMATS = ('flo', 'tps')
 DIRECTIONS = ('forward', 'backward', 'both')
@@ -136,10 +139,9 @@ def clips_from_config(
         config: str,
         split: str = 'test',
         cfg_options: Optional[dict] = None) -> List[Tuple[str, List[str]]]:
-    """``(video_id, frame paths)`` of every video of a config's dataset.
-
-    Whole videos (``BaseVideoSegDataset.load_videos``), not the dataset's
-    training items or test clips, so that no pair is lost at a clip border.
+    """``(video_id, frame paths)`` of every video of a config's dataset
+    (:func:`mmvseg.utils.tool_io.config_videos`: whole videos, so that no
+    pair is lost at a clip border).
 
     Raises:
         FileNotFoundError: the config does not exist.
@@ -151,18 +153,7 @@ def clips_from_config(
     cfg = Config.fromfile(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
-    loader = cfg.get(f'{split}_dataloader')
-    if not loader or 'dataset' not in loader:
-        raise ValueError(f'{config}: no {split}_dataloader.dataset')
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
-    dataset = DATASETS.build(dict(loader['dataset'], lazy_init=True))
-    if not hasattr(dataset, 'load_videos'):
-        raise ValueError(
-            f'{config}: {type(dataset).__name__} is not a video dataset '
-            '(mmvseg BaseVideoSegDataset); use --clips with a folder of clips')
-    return [(video['video_id'],
-             [frame['img_path'] for frame in video['frames']])
-            for video in dataset.load_videos()]
+    return config_videos(cfg, split, config)
 
 
 #: A frame number: digits between underscores or the ends of the stem
@@ -227,21 +218,6 @@ def plan_pairs(clips: List[Tuple[str, List[str]]], out_dir: str, fmt: str,
                 owners[out] = f'{path_t} -> {path_s}'
                 pairs.append(Pair(path_t, path_s, out))
     return pairs
-
-
-def write_atomic(path: str, flow: np.ndarray,
-                 writer: Callable[[str, np.ndarray], None]) -> None:
-    """``writer(tmp, flow)`` then rename ``tmp`` to ``path``: readers never
-    see a partial file, and a killed run leaves none under the final
-    name."""
-    mmengine.mkdir_or_exist(osp.dirname(path))
-    tmp = f'{path}.tmp{os.getpid()}'
-    try:
-        writer(tmp, flow)
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
 
 
 class FrameReader:
@@ -312,7 +288,7 @@ def compute(pairs: List[Pair], estimator: Callable, fmt: str,
         flow = flow.permute(0, 2, 3, 1).cpu().numpy()
         flow_seconds += time.perf_counter() - tic
         for pair, f in zip(batch, flow):
-            write_atomic(pair.out, f, WRITERS[fmt])
+            write_atomic(pair.out, partial(WRITERS[fmt], flow=f))
         progress.update(len(batch))
     return flow_seconds
 
@@ -334,6 +310,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
           f'already, {len(todo)} to compute')
     flow_seconds = 0.0
     if todo:
+        check_output_dir(args.out_dir)
         device = args.device or get_device()
         estimator = build_estimator(args.flow, args.flow_options, device)
         flow_seconds = compute(todo, estimator, args.format, args.batch_size)
