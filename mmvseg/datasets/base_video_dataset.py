@@ -17,8 +17,24 @@ from mmseg.datasets import BaseSegDataset
 from mmvseg.registry import DATASETS
 from .reference_offsets import RandomRefOffsets, parse_ref_offsets
 
-#: The values of ``key_frames``.
+#: The string values of ``key_frames`` (a dict selects a stride).
 KEY_FRAME_MODES = ('labelled', 'all')
+
+
+def _check_key_frames(key_frames: Union[str, Mapping]) -> None:
+    """Raise a ``ValueError`` unless ``key_frames`` is a mode of
+    :data:`KEY_FRAME_MODES` or ``dict(start=int >= 0, step=int >= 1)``."""
+    if isinstance(key_frames, Mapping):
+        values = [key_frames.get(k) for k in ('start', 'step')]
+        if set(key_frames) == {'start', 'step'} and all(
+                isinstance(v, int) and not isinstance(v, bool)
+                for v in values) and values[0] >= 0 and values[1] >= 1:
+            return
+    elif key_frames in KEY_FRAME_MODES:
+        return
+    raise ValueError(f'key_frames must be one of {KEY_FRAME_MODES} or '
+                     f'dict(start=int >= 0, step=int >= 1), got '
+                     f'{key_frames!r}')
 
 
 @DATASETS.register_module()
@@ -45,9 +61,12 @@ class BaseVideoSegDataset(BaseSegDataset):
       references at ``key + offset``. The key frames are the **labelled**
       frames (``key_frames='labelled'``, the default) or **every** frame
       (``key_frames='all'``; an unlabelled key frame has no ground truth, as
-      an unlabelled reference). An index outside the video is **clamped** to
-      its first/last frame, so a reference may be the key frame itself (or
-      repeat another reference)::
+      an unlabelled reference) or every ``step``-th frame from ``start``
+      (``key_frames=dict(start=1, step=2)``: frames 1, 3, 5, ..., with
+      ``ref_offsets=(-1,)`` the disjoint pairs (0, 1), (2, 3), ... of
+      KD-SSP, FraunhoferIVI/SSP ``data/video/video_dataset.py``). An index
+      outside the video is **clamped** to its first/last frame, so a
+      reference may be the key frame itself (or repeat another reference)::
 
           dict(video_id=str, video_length=int, key_frame_index=int,
                frames=[frame_info] * T, key_frame_flags=[bool] * T)
@@ -108,14 +127,17 @@ class BaseVideoSegDataset(BaseSegDataset):
             left out), see :class:`RandomRefOffsets`. Used in training only.
         clip_len: maximum number of frames of a test clip, ``None`` for whole
             videos. Used in test mode only.
-        key_frames: ``'labelled'`` (one training item per labelled frame) or
-            ``'all'`` (one per frame). Used in training only.
-        allow_unlabelled_videos: with ``key_frames='all'``, accept videos
+        key_frames: ``'labelled'`` (one training item per labelled frame),
+            ``'all'`` (one per frame) or ``dict(start=s, step=n)`` (one per
+            frame s, s + n, s + 2n, ..., labelled or not). Used in training
+            only.
+        allow_unlabelled_videos: with ``key_frames='all'`` or a stride,
+            accept videos
             without any labelled frame (e.g. the unlabelled target domain of
             domain adaptation); False raises for such a video, which is
-            more often a wrong label path. Only valid with
-            ``key_frames='all'`` (with ``'labelled'`` such a video has no
-            key frame and adds no item, the rule of that mode).
+            more often a wrong label path. Not valid with
+            ``key_frames='labelled'`` (such a video has no key frame and adds
+            no item, the rule of that mode).
         **kwargs: the arguments of :class:`mmseg.datasets.BaseSegDataset`
             (``ann_file``, ``data_root``, ``data_prefix``, ``img_suffix``,
             ``seg_map_suffix``, ``metainfo``, ``pipeline``, ``test_mode``,
@@ -136,7 +158,7 @@ class BaseVideoSegDataset(BaseSegDataset):
     def __init__(self,
                  ref_offsets: Union[Sequence[int], Mapping] = (-1, ),
                  clip_len: Optional[int] = None,
-                 key_frames: str = 'labelled',
+                 key_frames: Union[str, Mapping] = 'labelled',
                  allow_unlabelled_videos: bool = False,
                  **kwargs) -> None:
         self.ref_offsets = parse_ref_offsets(ref_offsets)
@@ -146,17 +168,15 @@ class BaseVideoSegDataset(BaseSegDataset):
             raise ValueError(
                 f'clip_len must be a positive int or None, got {clip_len!r}')
         self.clip_len = clip_len
-        if key_frames not in KEY_FRAME_MODES:
-            raise ValueError(f'key_frames must be one of {KEY_FRAME_MODES}, '
-                             f'got {key_frames!r}')
+        _check_key_frames(key_frames)
         if not isinstance(allow_unlabelled_videos, bool):
             raise ValueError('allow_unlabelled_videos must be a bool, got '
                              f'{allow_unlabelled_videos!r}')
-        if allow_unlabelled_videos and key_frames != 'all':
+        if allow_unlabelled_videos and key_frames == 'labelled':
             raise ValueError(
-                "allow_unlabelled_videos=True needs key_frames='all' (with "
-                f'key_frames={key_frames!r} a video without labels has no '
-                'key frame and adds no item)')
+                "allow_unlabelled_videos=True needs key_frames='all' or a "
+                "stride (with key_frames='labelled' a video without labels "
+                'has no key frame and adds no item)')
         self.key_frames = key_frames
         self.allow_unlabelled_videos = allow_unlabelled_videos
         super().__init__(**kwargs)
@@ -288,8 +308,8 @@ class BaseVideoSegDataset(BaseSegDataset):
         """The key frames of ``video`` per ``key_frames``.
 
         Raises:
-            ValueError: ``key_frames='all'``, no labelled frame in the video
-                and not ``allow_unlabelled_videos``.
+            ValueError: ``key_frames`` ``'all'`` or a stride, no labelled
+                frame in the video and not ``allow_unlabelled_videos``.
         """
         frames = video['frames']
         labelled = [
@@ -304,6 +324,10 @@ class BaseVideoSegDataset(BaseSegDataset):
                 f'{frames[0]["img_path"]}) has no labelled frame; set '
                 'allow_unlabelled_videos=True to train on its frames without '
                 'ground truth')
+        if isinstance(self.key_frames, Mapping):
+            return list(
+                range(self.key_frames['start'], len(frames),
+                      self.key_frames['step']))
         return list(range(len(frames)))
 
     def _key_frame_items(self, video: dict) -> List[dict]:

@@ -155,6 +155,30 @@ def test_all_frames_are_key_frames(make_videos, build_dataset):
             for it in items] == [True, False, True, True]
 
 
+def test_strided_key_frames_give_disjoint_pairs(make_videos, build_dataset):
+    """KD-SSP's items: frames 1, 3, 5 with the previous frame, labelled or
+    not, i.e. the pairs (0, 1), (2, 3), (4, 5) of a 7-frame video."""
+    root = make_videos({'v': (7, [2]), 'u': (3, [])})
+    dataset = build_dataset(
+        root,
+        ref_offsets=[-1],
+        key_frames=dict(start=1, step=2),
+        allow_unlabelled_videos=True)
+    items = _items(dataset)
+    assert [(it['video_id'], it['key_frame_index']) for it in items] == [
+        ('u', 1), ('v', 1), ('v', 3), ('v', 5)]
+    assert [_frame_indices(it) for it in items] == [[0, 1], [0, 1], [2, 3],
+                                                    [4, 5]]
+    with pytest.raises(ValueError, match='"u".*allow_unlabelled'):
+        build_dataset(root, key_frames=dict(start=1, step=2))
+    every_third = _items(build_dataset(
+        root, ref_offsets=[], key_frames=dict(start=0, step=3),
+        allow_unlabelled_videos=True))
+    assert [(it['video_id'], it['key_frame_index'])
+            for it in every_third] == [('u', 0), ('v', 0), ('v', 3),
+                                       ('v', 6)]
+
+
 def test_videos_without_labels(make_videos, build_dataset):
     root = make_videos({'labelled': (2, [0]), 'unlabelled': (3, [])})
     # key_frames='labelled': the unlabelled video adds no item (as before)
@@ -180,9 +204,13 @@ def test_videos_without_labels(make_videos, build_dataset):
 
 def test_bad_key_frame_arguments(make_videos, build_dataset):
     root = make_videos({'v': (2, [0])})
-    with pytest.raises(ValueError, match='key_frames must be one of'):
-        build_dataset(root, key_frames='unlabelled')
-    with pytest.raises(ValueError, match="needs key_frames='all'"):
+    for bad in ('unlabelled', dict(start=1), dict(start=-1, step=2),
+                dict(start=0, step=0), dict(start=0, step=1.5),
+                dict(start=0, step=2, stop=4)):
+        with pytest.raises(ValueError, match='key_frames must be one of'):
+            build_dataset(root, key_frames=bad)
+    with pytest.raises(ValueError, match="needs key_frames='all' or a "
+                       'stride'):
         build_dataset(root, allow_unlabelled_videos=True)
     with pytest.raises(ValueError, match='allow_unlabelled_videos must be'):
         build_dataset(root, key_frames='all', allow_unlabelled_videos='yes')
