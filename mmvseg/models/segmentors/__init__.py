@@ -1,6 +1,7 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
 from .base_video import BaseVideoSegmentor
 from .dff import DFF
+from .kd_ssp import KDSSP
 from .label_propagator import (LabelPropagator, first_frame_one_hot,
                                label_to_feature_grid)
 from .netwarp import NetWarp
@@ -9,6 +10,7 @@ from .tcb import TCB
 from .video_encoder_decoder import VideoEncoderDecoder
 
 __all__ = [
-    'BaseVideoSegmentor', 'DFF', 'LabelPropagator', 'NetWarp', 'SSP', 'TCB',
-    'VideoEncoderDecoder', 'first_frame_one_hot', 'label_to_feature_grid'
+    'BaseVideoSegmentor', 'DFF', 'KDSSP', 'LabelPropagator', 'NetWarp', 'SSP',
+    'TCB', 'VideoEncoderDecoder', 'first_frame_one_hot',
+    'label_to_feature_grid'
 ]

@@ -1,5 +1,5 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
-from typing import Any, Dict, Iterable, Iterator, Union
+from typing import Any, Dict, Iterable, Iterator, Optional, Union
 
 import torch
 import torch.nn.functional as F
@@ -220,12 +220,18 @@ class SSP(BaseVideoSegmentor):
             losses[self.loss_tc.loss_name] = self._consistency_loss(outputs)
         return losses
 
-    def _consistency_loss(self, outputs: Dict[str, Any]) -> Tensor:
+    def _consistency_loss(self,
+                          outputs: Dict[str, Any],
+                          flow: Optional[Tensor] = None) -> Tensor:
+        """``loss_tc`` on ``O_t`` and ``Z_{t-1}`` with ``flow``
+        f_{t->t-1} (N, 2, H, W) in pixels (estimated without gradients when
+        not given)."""
         frames, frames_prev = outputs['key_frames'], outputs['ref_frames']
         rgb = self.denormalize(frames)
         rgb_prev = self.denormalize(frames_prev)
-        with torch.no_grad():
-            flow = self.flow(rgb, rgb_prev)
+        if flow is None:
+            with torch.no_grad():
+                flow = self.flow(rgb, rgb_prev)
         return self.loss_tc(outputs['fused_logits'], outputs['ref_logits'],
                             flow, self.loss_tc.prepare_frames(rgb),
                             self.loss_tc.prepare_frames(rgb_prev))
