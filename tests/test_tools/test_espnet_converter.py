@@ -6,17 +6,17 @@ from collections import OrderedDict
 import pytest
 import torch
 from mmengine import Config
+from script_loader import REPO_ROOT, load_script
 
 from mmvseg.registry import MODELS
-
-from script_loader import REPO_ROOT, load_script
 
 converter = load_script('tools', 'model_converters', 'espnet2mmvseg.py')
 
 
-def _original_state_dict(p, q, classes):
+def _original_state_dict(p, q, classes, level1=19):
     """Random tensors in the key layout of ``sacmehta/ESPNet``
-    ``train/Model.py`` ``ESPNet(classes, p, q)`` (see the weights README)."""
+    ``ESPNet(classes, p, q)`` of ``train/Model.py`` (``level1=19``) or
+    ``test/Model.py`` (``level1=16``; see the weights README)."""
     sd = OrderedDict()
 
     def bn(prefix, c):
@@ -55,7 +55,7 @@ def _original_state_dict(p, q, classes):
     sd['encoder.classifier.conv.weight'] = torch.randn(classes, 256, 1, 1)
     sd['level3_C.conv.weight'] = torch.randn(classes, 131, 1, 1)
     bn('br.', classes)
-    sd['conv.conv.weight'] = torch.randn(classes, 19 + classes, 3, 3)
+    sd['conv.conv.weight'] = torch.randn(classes, level1 + classes, 3, 3)
     br('conv.', classes)
     sd['up_l3.0.weight'] = torch.randn(classes, classes, 2, 2)
     br('combine_l2_l3.0.', 2 * classes)
@@ -66,9 +66,9 @@ def _original_state_dict(p, q, classes):
     return sd
 
 
-def _model(p, q, classes):
+def _model(p, q, classes, base='espnet_p2-q8.py'):
     cfg = Config.fromfile(
-        osp.join(REPO_ROOT, 'configs', '_base_', 'models', 'espnet_p2-q8.py'))
+        osp.join(REPO_ROOT, 'configs', '_base_', 'models', base))
     cfg.model.backbone.update(p=p, q=q)
     cfg.model.decode_head.update(channels=classes, num_classes=classes)
     return MODELS.build(cfg.model)
@@ -79,6 +79,34 @@ def test_original_layout_matches_the_readme_totals():
     assert len(sd) == 189
     assert sum(t.numel() for t in sd.values()) == 358193
     assert converter.infer_depths(sd) == (2, 8)
+
+
+def test_cityscapes_layout_matches_the_readme_totals():
+    sd = _original_state_dict(2, 8, 20, level1=16)
+    assert len(sd) == 189
+    assert sum(t.numel() for t in sd.values()) == 368341
+    assert converter.decoder_variant(sd) == (
+        'test/Model.py', 'configs/_base_/models/espnet_p2-q8_cityscapes.py')
+    assert converter.decoder_variant(_original_state_dict(1, 1, 12)) == (
+        'train/Model.py', 'configs/_base_/models/espnet_p2-q8.py')
+
+
+def test_unknown_decoder_width_raises():
+    sd = _original_state_dict(1, 1, 5, level1=17)
+    with pytest.raises(ValueError, match=r'22 channels for 5 classes'):
+        converter.decoder_variant(sd)
+
+
+def test_cityscapes_weights_load_into_the_cityscapes_base():
+    sd = _original_state_dict(1, 2, 20, level1=16)
+    model = _model(1, 2, 20, base='espnet_p2-q8_cityscapes.py')
+    model.load_state_dict(converter.convert_espnet(sd), strict=True)
+    torch.testing.assert_close(
+        model.state_dict()['decode_head.level1_fuse.conv.weight'],
+        sd['conv.conv.weight'])
+    with torch.no_grad():
+        assert model.eval()._forward(torch.randn(1, 3, 32, 48)).shape == (
+            1, 20, 32, 48)
 
 
 @pytest.mark.parametrize('p, q, classes', [(1, 2, 5), (2, 3, 12)])
@@ -138,4 +166,6 @@ def test_main_saves_state_dict_and_meta(tmp_path, monkeypatch):
     assert set(saved) == {'state_dict', 'meta'}
     assert saved['meta']['p'] == 1 and saved['meta']['q'] == 2
     assert saved['meta']['num_classes'] == 5
+    assert saved['meta']['base_config'] == (
+        'configs/_base_/models/espnet_p2-q8.py')
     _model(1, 2, 5).load_state_dict(saved['state_dict'], strict=True)

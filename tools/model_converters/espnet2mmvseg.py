@@ -1,13 +1,19 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
 """Convert an original ESPNet checkpoint to mmvseg's ESPNet modules.
 
-Source layout: ``sacmehta/ESPNet`` ``train/Model.py``, class
-``ESPNet(classes, p, q)`` (encoder ESPNet-C + light-weight decoder; Mehta et
-al., ECCV 2018). Target: ``EncoderDecoder`` with ``ESPNetEncoder`` as
-``backbone`` and ``ESPNetHead`` as ``decode_head``
-(``configs/_base_/models/espnet_p2-q8.py``). The conversion is a pure rename;
-the depths p and q are read from the keys, and ``num_batches_tracked``
-buffers (absent from the legacy checkpoints) are added with value 0.
+Source layout: ``sacmehta/ESPNet`` ``train/Model.py`` or ``test/Model.py``,
+class ``ESPNet(classes, p, q)`` (encoder ESPNet-C + light-weight decoder;
+Mehta et al., ECCV 2018). Target: ``EncoderDecoder`` with ``ESPNetEncoder`` as
+``backbone`` and ``ESPNetHead`` as ``decode_head``. The conversion is a pure
+rename, the same for both source files; the depths p and q are read from the
+keys, and ``num_batches_tracked`` buffers (absent from the legacy
+checkpoints) are added with value 0. The decoder variant is read from the
+width of ``conv.conv.weight`` and stored in the checkpoint's meta:
+
+- ``train/Model.py`` (``espnet_p_2_q_8_camvid.pth``): 19 + classes input
+  channels, config ``configs/_base_/models/espnet_p2-q8.py``;
+- ``test/Model.py`` (the Cityscapes ``espnet_p_2_q_8.pth``): 16 + classes,
+  config ``configs/_base_/models/espnet_p2-q8_cityscapes.py``.
 
 Usage::
 
@@ -112,15 +118,52 @@ def infer_depths(state_dict: Mapping[str, Tensor]) -> Tuple[int, int]:
     return depths[0], depths[1]
 
 
+# Input width of the last decoder CBR minus the number of classes -> the
+# source file whose decoder has it and the mmvseg base config it loads into.
+DECODER_VARIANTS = {
+    19: ('train/Model.py', 'configs/_base_/models/espnet_p2-q8.py'),
+    16: ('test/Model.py', 'configs/_base_/models/espnet_p2-q8_cityscapes.py'),
+}
+
+
+def decoder_variant(state_dict: Mapping[str, Tensor]) -> Tuple[str, str]:
+    """The source decoder variant of an original ESPNet state dict.
+
+    Args:
+        state_dict (Mapping[str, Tensor]): Source keys, with
+            ``conv.conv.weight`` (classes, level1 + classes, 3, 3) and
+            ``classifier.weight`` (classes, classes, 2, 2).
+
+    Returns:
+        tuple[str, str]: The source file (``'train/Model.py'`` or
+        ``'test/Model.py'``) and the mmvseg base config of its model.
+
+    Raises:
+        ValueError: If a key is missing or the level-1 width is neither 19
+            nor 16.
+    """
+    for key in ('conv.conv.weight', 'classifier.weight'):
+        if key not in state_dict:
+            raise ValueError(f'missing key in the ESPNet checkpoint: {key!r}')
+    classes = state_dict['classifier.weight'].shape[1]
+    level1 = state_dict['conv.conv.weight'].shape[1] - classes
+    if level1 not in DECODER_VARIANTS:
+        raise ValueError(
+            'conv.conv.weight takes {} channels for {} classes: neither '
+            'train/Model.py (19 + classes) nor test/Model.py (16 + classes)'.
+            format(level1 + classes, classes))
+    return DECODER_VARIANTS[level1]
+
+
 def convert_espnet(
         state_dict: Mapping[str, Tensor]) -> 'OrderedDict[str, Tensor]':
     """Rename an original ESPNet state dict into mmvseg's model keys.
 
     Args:
         state_dict (Mapping[str, Tensor]): Parameters and BN buffers of
-            ``train/Model.py`` ``ESPNet(classes, p, q)``, e.g. the author's
-            ``espnet_p_2_q_8_camvid.pth``; ``num_batches_tracked`` entries are
-            optional.
+            ``train/Model.py`` or ``test/Model.py`` ``ESPNet(classes, p,
+            q)``, e.g. the author's ``espnet_p_2_q_8_camvid.pth``;
+            ``num_batches_tracked`` entries are optional.
 
     Returns:
         OrderedDict[str, Tensor]: ``backbone.*`` / ``decode_head.*`` keys for
@@ -161,17 +204,20 @@ def main() -> None:
 
     checkpoint = read_source_checkpoint(args.src)
     state_dict = convert_espnet(checkpoint)
+    source_file, base_config = decoder_variant(checkpoint)
     p, q = infer_depths(checkpoint)
     num_classes = state_dict['decode_head.conv_seg.weight'].shape[1]
     meta = dict(
-        source='sacmehta/ESPNet train/Model.py ESPNet',
+        source=f'sacmehta/ESPNet {source_file} ESPNet',
         source_file=osp.basename(args.src),
         p=p,
         q=q,
-        num_classes=num_classes)
+        num_classes=num_classes,
+        base_config=base_config)
     save_converted_checkpoint(state_dict, args.dst, meta)
-    print(f'converted {len(checkpoint)} tensors (p={p}, q={q}, '
-          f'{num_classes} classes) to {args.dst}')
+    print(f'converted {len(checkpoint)} tensors ({source_file} decoder, '
+          f'p={p}, q={q}, {num_classes} classes) to {args.dst}; '
+          f'model: {base_config}')
 
 
 if __name__ == '__main__':

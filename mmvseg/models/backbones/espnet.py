@@ -3,9 +3,10 @@
 Dilated Convolutions for Semantic Segmentation", ECCV 2018, Sec. 3).
 
 Re-implementation of the encoder of ``sacmehta/ESPNet`` (MIT licence,
-``train/Model.py``: ``ESPNet_Encoder`` and its building blocks) as mmseg
-modules. The computation is the source's, so its checkpoints load after the
-key rename of ``tools/model_converters/espnet2mmvseg.py``; the encoder's 1x1
+``train/Model.py`` and ``test/Model.py``: ``ESPNet_Encoder`` and its building
+blocks) as mmseg modules. The computation is the source's, so its
+checkpoints load after the key rename of
+``tools/model_converters/espnet2mmvseg.py``; the encoder's 1x1
 classifier lives in :class:`~mmvseg.models.decode_heads.ESPNetHead` because
 it depends on the number of classes.
 """
@@ -148,6 +149,10 @@ class ESPNetEncoder(BaseModule):
         in_channels (int): Image channels. Defaults to 3.
         norm_cfg (dict): Config of every normalisation layer. Defaults to
             BatchNorm with ``eps=1e-3`` as in the source.
+        out_level1_conv (bool): Also return the level-1 conv-BN-PReLU output
+            before its concatenation with the pooled image, as a fourth map.
+            The decoder of the source's ``test/Model.py`` (the Cityscapes
+            weights) fuses this map instead of level 1. Defaults to False.
         init_cfg (dict, optional): mmengine initialisation config.
 
     Inputs:
@@ -162,13 +167,16 @@ class ESPNetEncoder(BaseModule):
             480x854 -> 60x107 at level 3.
 
     Returns:
-        tuple[Tensor]: Three feature maps after BN + PReLU:
+        tuple[Tensor]: Three feature maps after BN + PReLU, and optionally a
+        fourth:
 
         - level 1, (N, 16 + in_channels, H / 2, W / 2): cat[conv, image/2];
         - level 2, (N, 128 + in_channels, H / 4, W / 4):
           cat[last ESP module, strided ESP module, image/4];
         - level 3, (N, 256, H / 8, W / 8):
           cat[strided ESP module, last ESP module];
+        - with ``out_level1_conv``, the level-1 conv-BN-PReLU output
+          (N, 16, H / 2, W / 2);
 
         with each division rounded up.
     """
@@ -178,9 +186,13 @@ class ESPNetEncoder(BaseModule):
                  q: int = 8,
                  in_channels: int = 3,
                  norm_cfg: dict = ESP_NORM_CFG,
+                 out_level1_conv: bool = False,
                  init_cfg: dict = None) -> None:
         super().__init__(init_cfg)
+        self.out_level1_conv = out_level1_conv
         self.out_channels = (16 + in_channels, 128 + in_channels, 256)
+        if out_level1_conv:
+            self.out_channels += (16, )
         self.level1 = ConvModule(
             in_channels,
             16,
@@ -204,11 +216,12 @@ class ESPNetEncoder(BaseModule):
               for _ in range(q)))
         self.level3_norm = NormPReLU(self.out_channels[2], norm_cfg)
 
-    def forward(self, x: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+    def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
         image_2 = self.image_pool(x)
         image_4 = self.image_pool(image_2)
 
-        level1 = self.level1_norm(torch.cat([self.level1(x), image_2], dim=1))
+        level1_conv = self.level1(x)
+        level1 = self.level1_norm(torch.cat([level1_conv, image_2], dim=1))
 
         down2 = self.level2_down(level1)
         level2 = self.level2_norm(
@@ -217,4 +230,6 @@ class ESPNetEncoder(BaseModule):
         down3 = self.level3_down(level2)
         level3 = self.level3_norm(
             torch.cat([down3, self.level3(down3)], dim=1))
+        if self.out_level1_conv:
+            return level1, level2, level3, level1_conv
         return level1, level2, level3

@@ -5,6 +5,10 @@ Re-implementation of the decoder of ``sacmehta/ESPNet`` (MIT licence,
 ``train/Model.py``, class ``ESPNet``: ``encoder.classifier``, ``br``,
 ``up_l3``, ``level3_C``, ``combine_l2_l3``, ``up_l2``, ``conv``,
 ``classifier``) on top of :class:`~mmvseg.models.backbones.ESPNetEncoder`.
+The source's ``test/Model.py`` (the Cityscapes weights) differs in one line:
+its last fusion takes the raw 16-channel level-1 convolution instead of the
+19-channel level-1 feature; the head builds either from ``in_channels`` and
+``in_index`` (see :class:`ESPNetHead`).
 """
 from typing import List, Sequence
 
@@ -48,12 +52,23 @@ class ESPNetHead(BaseDecodeHead):
     transposed convolutions, the activation is a per-channel PReLU (``act_cfg``
     is ignored). The source uses ``channels == num_classes``.
 
+    The level-1 map of step 3 is the first selected input. The two decoder
+    variants of the source differ only in which map that is:
+
+    - ``train/Model.py`` (CamVid weights): encoder level 1, 19 channels,
+      ``in_channels=(19, 131, 256)``, ``in_index=(0, 1, 2)`` (the defaults);
+    - ``test/Model.py`` (Cityscapes weights): the level-1 conv output before
+      the concatenation with the pooled image, 16 channels, from an encoder
+      with ``out_level1_conv=True``: ``in_channels=(16, 131, 256)``,
+      ``in_index=(3, 1, 2)``.
+
     Args:
         channels (int): Decoder width C (at least 5 for the ESP module).
         norm_cfg (dict): Config of every normalisation layer. Defaults to
             BatchNorm with ``eps=1e-3`` as in the source.
         in_channels (Sequence[int]): Channels of the level 1/2/3 features.
-            Defaults to ``(19, 131, 256)`` (:class:`ESPNetEncoder`).
+            Defaults to ``(19, 131, 256)`` (:class:`ESPNetEncoder`, the
+            ``train/Model.py`` variant).
         in_index (Sequence[int]): Indices of these levels in the backbone
             output. Defaults to ``(0, 1, 2)``.
         input_transform (str): Must be ``'multiple_select'`` (the default).

@@ -88,3 +88,19 @@ def test_esp_block_residual_adds_the_input():
 def test_esp_block_rejects_invalid_configurations(kwargs):
     with pytest.raises(ValueError):
         ESPBlock(**kwargs)
+
+
+def test_encoder_fourth_output_is_the_level1_conv():
+    encoder = ESPNetEncoder(p=1, q=1, out_level1_conv=True).eval()
+    assert encoder.out_channels == (19, 131, 256, 16)
+    x = torch.randn(2, 3, 16, 24)
+    with torch.no_grad():
+        level1, level2, level3, level1_conv = encoder(x)
+        expected = encoder.level1(x)
+    assert level1_conv.shape == (2, 16, 8, 12)
+    torch.testing.assert_close(level1_conv, expected, rtol=0, atol=0)
+    # the first three are the outputs without the option
+    encoder.out_level1_conv = False
+    with torch.no_grad():
+        for got, want in zip((level1, level2, level3), encoder(x)):
+            torch.testing.assert_close(got, want, rtol=0, atol=0)

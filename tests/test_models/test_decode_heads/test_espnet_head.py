@@ -56,3 +56,19 @@ def test_head_rejects_levels_that_do_not_halve():
 def test_head_rejects_other_input_transforms():
     with pytest.raises(ValueError, match='multiple_select'):
         _head(input_transform='resize_concat')
+
+
+def test_cityscapes_variant_fuses_the_16_channel_level1_conv():
+    # test/Model.py: the last CBR takes the raw level-1 conv (16 channels,
+    # the encoder's fourth output with out_level1_conv=True)
+    head = _head(
+        channels=20,
+        num_classes=20,
+        in_channels=(16, 131, 256),
+        in_index=(3, 1, 2)).eval()
+    assert head.level1_fuse.conv.weight.shape == (20, 36, 3, 3)
+    feats = _features()
+    feats.append(torch.randn(2, 16, 16, 24))
+    with torch.no_grad():
+        logits = head(feats)
+    assert logits.shape == (2, 20, 32, 48)
