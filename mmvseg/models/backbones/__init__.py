@@ -1,11 +1,12 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
 from .crw_resnet import CRWResNet
 from .espnet import ESPBlock, ESPNetEncoder, NormPReLU
+from .espnetv2 import EESPBlock, EESPDownsampler, ESPNetV2
 from .hiera import SAM2Hiera
 from .raw_pixel import RawPixelBackbone
 from .vit_patch_tokens import ViTPatchTokens
 
 __all__ = [
-    'CRWResNet', 'ESPBlock', 'ESPNetEncoder', 'NormPReLU', 'RawPixelBackbone',
-    'SAM2Hiera', 'ViTPatchTokens'
+    'CRWResNet', 'EESPBlock', 'EESPDownsampler', 'ESPBlock', 'ESPNetEncoder',
+    'ESPNetV2', 'NormPReLU', 'RawPixelBackbone', 'SAM2Hiera', 'ViTPatchTokens'
 ]
