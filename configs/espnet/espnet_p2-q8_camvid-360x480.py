@@ -12,12 +12,6 @@ data_preprocessor = dict(size=_base_.crop_size)
 model = dict(data_preprocessor=data_preprocessor)
 # ESPNet predicts a 12th label (void): mIoU ignores it (a miss), temporal
 # consistency counts it like the 11 classes.
-val_evaluator = [
-    dict(type='VideoIoUMetric', iou_metrics=['mIoU']),
-    dict(
-        type='TemporalConsistencyMetric',
-        protocol='ssp',
-        flow=dict(type='DISFlow'),
-        num_classes=12)
-]
+val_evaluator = _base_.val_evaluator
+val_evaluator[1]['num_classes'] = 12  # TemporalConsistencyMetric
 test_evaluator = val_evaluator

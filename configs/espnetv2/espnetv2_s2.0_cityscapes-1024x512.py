@@ -38,14 +38,8 @@ test_dataloader = val_dataloader
 # The 20th output ('background') is never trained and never wins on real
 # frames; mIoU over the 19 classes would count it as a miss, temporal
 # consistency counts it like the 19 classes.
-val_evaluator = [
-    dict(type='VideoIoUMetric', iou_metrics=['mIoU']),
-    dict(
-        type='TemporalConsistencyMetric',
-        protocol='ssp',
-        flow=dict(type='DISFlow'),
-        num_classes=20)
-]
+val_evaluator = _base_.val_evaluator
+val_evaluator[1]['num_classes'] = 20  # TemporalConsistencyMetric
 test_evaluator = val_evaluator
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
