@@ -7,6 +7,7 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
+from video_pipelines import train_pipeline
 
 from mmvseg.datasets.transforms import LoadTeacherLogits, PackVideoSegInputs
 from mmvseg.datasets.transforms.teacher_logits import (read_teacher_logits,
@@ -179,29 +180,18 @@ def test_logits_stay_aligned_with_the_label_map(make_videos, build_dataset,
     for name in sorted(os.listdir(osp.join(root, 'img', 'v'))):
         label = read_label(osp.join(root, 'ann', 'v', name))
         _save(teacher_logits_path(logits_root, 'v', name), _one_hot(label))
-    pipeline = [
-        dict(type='VideoFrameSample'),
+    pipeline = train_pipeline(
         dict(
-            type='TransformBroadcaster',
-            share_random_params=True,
-            transforms=[
-                dict(type='LoadFrameFromFile'),
-                dict(type='LoadVideoAnnotations'),
-                dict(
-                    type='LoadTeacherLogits',
-                    logits_root=logits_root,
-                    num_classes=NUM_CLASSES),
-                dict(
-                    type='RandomResize',
-                    scale=(32, 24),
-                    ratio_range=(0.6, 1.8),
-                    keep_ratio=True),
-                dict(type='RandomCrop', crop_size=(16, 20),
-                     cat_max_ratio=0.75),
-                dict(type='RandomFlip', prob=0.5),
-            ]),
-        dict(type='PackVideoSegInputs'),
-    ]
+            type='LoadTeacherLogits',
+            logits_root=logits_root,
+            num_classes=NUM_CLASSES),
+        dict(
+            type='RandomResize',
+            scale=(32, 24),
+            ratio_range=(0.6, 1.8),
+            keep_ratio=True),
+        dict(type='RandomCrop', crop_size=(16, 20), cat_max_ratio=0.75),
+        dict(type='RandomFlip', prob=0.5))
     dataset = build_dataset(root, ref_offsets=[-1], pipeline=pipeline)
     flips, scales = set(), set()
     for seed in range(6):

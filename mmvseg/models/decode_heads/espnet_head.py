@@ -33,6 +33,24 @@ def _upsample2x(channels: int, out_channels: int) -> nn.ConvTranspose2d:
         channels, out_channels, 2, stride=2, padding=0, bias=False)
 
 
+def check_halving_levels(levels: List[Tensor], head: str,
+                         multiple: int) -> List[Tensor]:
+    """Return ``levels`` (finest first) after checking that each is exactly
+    half the size of the previous one.
+
+    Raises:
+        ValueError: a level of another size (the input size is not a
+            multiple of ``multiple``); the message names ``head``.
+    """
+    for fine, coarse in zip(levels[:-1], levels[1:]):
+        if fine.shape[-2:] != tuple(2 * s for s in coarse.shape[-2:]):
+            raise ValueError(
+                f'{head} needs each level to be exactly half the size of the '
+                f'previous one (input size a multiple of {multiple}), got '
+                f'{[tuple(x.shape[-2:]) for x in levels]}')
+    return levels
+
+
 @MODELS.register_module()
 class ESPNetHead(BaseDecodeHead):
     """ESPNet decoder: projections, ESP fusion and three 2x up-samplings.
@@ -155,11 +173,5 @@ class ESPNetHead(BaseDecodeHead):
             ValueError: If level i+1 is not exactly half of level i in both
                 spatial dimensions (input size not a multiple of 8).
         """
-        levels = super()._transform_inputs(inputs)
-        for fine, coarse in zip(levels[:-1], levels[1:]):
-            if fine.shape[-2:] != tuple(2 * s for s in coarse.shape[-2:]):
-                raise ValueError(
-                    'ESPNetHead needs each level to be exactly half the size '
-                    'of the previous one (input size a multiple of 8), got '
-                    f'{[tuple(x.shape[-2:]) for x in levels]}')
-        return levels
+        return check_halving_levels(
+            super()._transform_inputs(inputs), type(self).__name__, 8)

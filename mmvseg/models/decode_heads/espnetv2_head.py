@@ -22,6 +22,7 @@ from torch import Tensor
 from mmvseg.models.backbones.espnet import NormPReLU
 from mmvseg.models.backbones.espnetv2 import ESPNETV2_NORM_CFG, prelu_cfg
 from mmvseg.registry import MODELS
+from .espnet_head import check_halving_levels
 
 #: Pyramid scales of ``EfficientPyrPool`` (the source's default), largest
 #: first as the source sorts them.
@@ -285,11 +286,5 @@ class ESPNetV2Head(BaseDecodeHead):
             ValueError: If level i+1 is not exactly half of level i in both
                 spatial dimensions (input size not a multiple of 16).
         """
-        levels = super()._transform_inputs(inputs)
-        for fine, coarse in zip(levels[:-1], levels[1:]):
-            if fine.shape[-2:] != tuple(2 * s for s in coarse.shape[-2:]):
-                raise ValueError(
-                    'ESPNetV2Head needs each level to be exactly half the '
-                    'size of the previous one (input size a multiple of 16), '
-                    f'got {[tuple(x.shape[-2:]) for x in levels]}')
-        return levels
+        return check_halving_levels(
+            super()._transform_inputs(inputs), type(self).__name__, 16)
