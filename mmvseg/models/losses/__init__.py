@@ -8,10 +8,12 @@ from .etc_distillation import (CITYSCAPES_ETC_CLASS_WEIGHTS,
 from .kd_loss import SoftLabelKDLoss
 from .temporal_consistency_loss import TemporalConsistencyLoss
 from .temporal_motion_loss import TemporalMotionLoss, motion_mask
+from .weighted_cross_entropy_loss import WeightedCrossEntropyLoss
 
 __all__ = [
     'CITYSCAPES_ETC_CLASS_WEIGHTS', 'ConvLSTMDistillationLoss',
     'PairwiseSimilarityDistillationLoss', 'PixelwiseKDLoss', 'SoftLabelKDLoss',
     'SpatialSimilarityDistillationLoss', 'TemporalConsistencyLoss',
-    'TemporalMotionLoss', 'motion_mask', 'pairwise_similarity'
+    'TemporalMotionLoss', 'WeightedCrossEntropyLoss', 'motion_mask',
+    'pairwise_similarity'
 ]

@@ -25,17 +25,13 @@ repository does) so that no gradient reaches it.
 The class-weighted deep-supervision cross-entropy of the repository
 (``CriterionDSN``: ``CE_w(up(main)) + 0.4 CE_w(up(aux))``, ``up`` bilinear
 with ``align_corners=True`` to the label size, weighted mean over the
-non-ignored pixels) is no module here: configs use mmseg's
-``CrossEntropyLoss(class_weight=list(CITYSCAPES_ETC_CLASS_WEIGHTS),
-avg_non_ignore=True)`` in the decode head and the same with
-``loss_weight=0.4`` in an auxiliary head, both heads with
-``align_corners=True`` for the repository's upsampling. With class weights
-mmseg divides by the summed weights of the labelled pixels, the weighted
-mean of ``torch.nn.CrossEntropyLoss(weight=w)``. Caveat: mmseg 1.2.2
-builds that divisor by indexing the class weights with the raw labels, so
-a label map holding the ignore index (255 on Cityscapes) raises
-``IndexError`` on CPU (a device assertion on CUDA), with or without
-``avg_non_ignore``; open-mmlab/mmsegmentation issues #3492 and #3734.
+non-ignored pixels) is no module here: configs use
+:class:`mmvseg.models.losses.WeightedCrossEntropyLoss` (mmseg's
+``CrossEntropyLoss`` whose class-weighted mean skips the ignore index, which
+mmseg 1.2.2's fails on: open-mmlab/mmsegmentation issues #3492, #3734) with
+``class_weight=list(CITYSCAPES_ETC_CLASS_WEIGHTS)`` in the decode head and
+the same with ``loss_weight=0.4`` in an auxiliary head, both heads with
+``align_corners=True`` for the repository's upsampling.
 """
 from typing import Optional, Sequence, Tuple
 
