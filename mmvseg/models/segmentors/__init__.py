@@ -1,6 +1,7 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
 from .base_video import BaseVideoSegmentor
 from .dff import DFF
+from .etc import ETC
 from .kd_ssp import KDSSP
 from .label_propagator import (LabelPropagator, first_frame_one_hot,
                                label_to_feature_grid)
@@ -10,7 +11,7 @@ from .tcb import TCB
 from .video_encoder_decoder import VideoEncoderDecoder
 
 __all__ = [
-    'BaseVideoSegmentor', 'DFF', 'KDSSP', 'LabelPropagator', 'NetWarp', 'SSP',
-    'TCB', 'VideoEncoderDecoder', 'first_frame_one_hot',
+    'BaseVideoSegmentor', 'DFF', 'ETC', 'KDSSP', 'LabelPropagator', 'NetWarp',
+    'SSP', 'TCB', 'VideoEncoderDecoder', 'first_frame_one_hot',
     'label_to_feature_grid'
 ]

@@ -563,15 +563,17 @@ class BaseVideoSegmentor(BaseSegmentor):
 
     def key_and_ref_pair(self, inputs: Tensor,
                          data_samples: VideoSampleList) -> tuple:
-        """The key frames t and reference frames t-1 of a batch of pairs.
+        """The key frames t and reference frames (t-1, or any other offset)
+        of a batch of pairs.
 
         Args:
             inputs: (N, T, 3, H, W) clips.
             data_samples: N ``VideoSegDataSample``.
 
         Returns:
-            tuple: ``(key_frames, ref_frames, key)``: (N, 3, H, W) frames t
-            and t-1, and the position of t in the clips.
+            tuple: ``(key_frames, ref_frames, key)``: (N, 3, H, W) key and
+            reference frames, and the position of the key frame in the
+            clips.
 
         Raises:
             ValueError: a batch without exactly one key and one reference
@@ -579,7 +581,7 @@ class BaseVideoSegmentor(BaseSegmentor):
         """
         key, ref = self.key_and_ref_index(data_samples)
         if len(key) != 1 or len(ref) != 1:
-            raise ValueError(f'{type(self).__name__} trains on (t-1, t) '
-                             'pairs: one key and one reference frame, got '
+            raise ValueError(f'{type(self).__name__} trains on frame pairs: '
+                             'one key and one reference frame, got '
                              f'{key} and {ref}')
         return inputs[:, key[0]], inputs[:, ref[0]], key[0]
