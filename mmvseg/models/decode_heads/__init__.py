@@ -1,4 +1,5 @@
 # Copyright (c) mmvseg contributors. All rights reserved.
+from .decoupled_psp_head import DecoupledPSPHead
 from .espnet_head import ESPNetHead
 from .espnetv2_head import EfficientPWConv, EfficientPyrPool, ESPNetV2Head
 from .similarity_heads import (ConstantSimilarityHead, ConvSimilarityHead,
@@ -6,5 +7,6 @@ from .similarity_heads import (ConstantSimilarityHead, ConvSimilarityHead,
 
 __all__ = [
     'ConstantSimilarityHead', 'ConvSimilarityHead', 'CosineSimilarityHead',
-    'EfficientPWConv', 'EfficientPyrPool', 'ESPNetHead', 'ESPNetV2Head'
+    'DecoupledPSPHead', 'EfficientPWConv', 'EfficientPyrPool', 'ESPNetHead',
+    'ESPNetV2Head'
 ]
