@@ -2,6 +2,7 @@
 """Shared geometry and photometric jitter on clips."""
 import copy
 
+import cv2
 import mmcv
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from mmseg.datasets.transforms import RandomCrop
 
 from mmvseg.datasets import (LoadFrameFromFile, LoadVideoAnnotations,
                              VideoFrameSample, VideoPhotoMetricDistortion)
+from mmvseg.datasets.transforms import RandomGaussianBlur
 
 HEIGHT, WIDTH = 20, 28
 
@@ -240,3 +242,37 @@ def test_photometric_applies_mmseg_steps():
         transform(dict(img=img.copy()))['img'], mmcv.hsv2bgr(hsv))
     assert repr(VideoPhotoMetricDistortion()).startswith(
         'VideoPhotoMetricDistortion(brightness_delta=32, ')
+
+
+def test_gaussian_blur_is_opencv_and_shared_by_the_clip(clip):
+    loaded = _loaded(clip)
+    blurred = [cv2.GaussianBlur(img, (5, 5), 0) for img in loaded['img']]
+    outcomes = set()
+    for seed in range(8):
+        np.random.seed(seed)
+        results = TransformBroadcaster(
+            transforms=[RandomGaussianBlur()],
+            share_random_params=True)(copy.deepcopy(loaded))
+        done = [np.array_equal(img, ref)
+                for img, ref in zip(results['img'], blurred)]
+        kept = [np.array_equal(img, ref)
+                for img, ref in zip(results['img'], loaded['img'])]
+        assert all(done) or all(kept)  # every frame or none
+        outcomes.add(all(done))
+        for gt, ref in zip(results['gt_seg_map'], loaded['gt_seg_map']):
+            assert gt is None or np.array_equal(gt, ref)
+    assert outcomes == {True, False}
+    always = RandomGaussianBlur(kernel_size=3, sigma=2.0, prob=1.0)
+    out = always(dict(img=loaded['img'][0].copy()))
+    np.testing.assert_array_equal(
+        out['img'], cv2.GaussianBlur(loaded['img'][0], (3, 3), 2.0))
+
+
+@pytest.mark.parametrize('kwargs, match', [
+    (dict(kernel_size=4), 'odd'),
+    (dict(sigma=-1.0), 'sigma'),
+    (dict(prob=1.5), 'prob'),
+])
+def test_gaussian_blur_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        RandomGaussianBlur(**kwargs)

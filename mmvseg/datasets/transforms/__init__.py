@@ -2,10 +2,11 @@
 from .formatting import PackVideoSegInputs
 from .frame_sampling import VideoFrameSample
 from .loading import LoadFrameFromFile, LoadVideoAnnotations
-from .photometric import VideoPhotoMetricDistortion
+from .photometric import RandomGaussianBlur, VideoPhotoMetricDistortion
 from .teacher_logits import LoadTeacherLogits
 
 __all__ = [
     'LoadFrameFromFile', 'LoadTeacherLogits', 'LoadVideoAnnotations',
-    'PackVideoSegInputs', 'VideoFrameSample', 'VideoPhotoMetricDistortion'
+    'PackVideoSegInputs', 'RandomGaussianBlur', 'VideoFrameSample',
+    'VideoPhotoMetricDistortion'
 ]
