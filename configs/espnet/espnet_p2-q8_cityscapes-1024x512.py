@@ -15,18 +15,9 @@ _base_ = [
     '../_base_/datasets/cityscapes_seq.py', '../_base_/default_runtime.py'
 ]
 img_scale = (1024, 512)
-test_pipeline = [
-    dict(type='VideoFrameSample'),
-    dict(
-        type='TransformBroadcaster',
-        transforms=[
-            dict(type='LoadFrameFromFile', to_float32=True),
-            dict(type='Resize', scale=img_scale, keep_ratio=True),
-            # after Resize: ground truth stays at the original size
-            dict(type='LoadVideoAnnotations'),
-        ]),
-    dict(type='PackVideoSegInputs'),
-]
+test_pipeline = _base_.test_pipeline  # the dataset base's, with:
+test_pipeline[1]['transforms'][0]['to_float32'] = True  # LoadFrameFromFile
+test_pipeline[1]['transforms'][1]['scale'] = img_scale  # Resize
 train_dataloader = None
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader

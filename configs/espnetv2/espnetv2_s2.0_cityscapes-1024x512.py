@@ -15,23 +15,9 @@ _base_ = [
     '../_base_/datasets/cityscapes_seq.py', '../_base_/default_runtime.py'
 ]
 img_scale = (1024, 512)
-test_pipeline = [
-    dict(type='VideoFrameSample'),
-    dict(
-        type='TransformBroadcaster',
-        transforms=[
-            dict(type='LoadFrameFromFile'),
-            dict(
-                type='Resize',
-                scale=img_scale,
-                keep_ratio=True,
-                backend='pillow',
-                interpolation='bilinear'),
-            # after Resize: ground truth stays at the original size
-            dict(type='LoadVideoAnnotations'),
-        ]),
-    dict(type='PackVideoSegInputs'),
-]
+test_pipeline = _base_.test_pipeline  # the dataset base's, with:
+test_pipeline[1]['transforms'][1].update(  # Resize
+    scale=img_scale, backend='pillow', interpolation='bilinear')
 train_dataloader = None
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
